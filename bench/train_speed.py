@@ -1,0 +1,136 @@
+"""Training speed: plain eager fp32 PyTorch vs the studio's trainer, measured in one run.
+
+    python bench/train_speed.py --style STYLE.jpg --content DIR [--iterations 1500] [--batch 8] [--device auto]
+
+Variants (same network, loss network, recipe, batch, crop and data; only execution differs):
+  eager-fp32      a plain loop: fp32, contiguous tensors, default Adam, loss.item() every iteration
+  studio-eager    studio.Trainer without CUDA graphs: bf16 autocast, channels_last, fused Adam, no host syncs
+  studio          studio.Trainer as shipped: the same, with the whole step replayed from a CUDA graph
+  studio+compile  studio-eager with torch.compile on the forward pass
+
+Prints iterations/s in steady state (after a warm-up), seconds per `--iterations`, and the speed-up over
+eager-fp32; plus each variant's one-off setup time (weights, data, compile).
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from _common import Timer, table
+
+from studio.config import STUDIO_RECIPE, NetworkConfig, TrainConfig, style_long_side, style_strength_weight
+from studio.data import load_pool, random_crops, resolve_content
+from studio.device import resolve_device
+from studio.losses import PerceptualLoss, style_targets
+from studio.lossnet import load_vgg
+from studio.media import open_image, to_array
+from studio.networks import build_network
+from studio.training import Trainer, _resize_long, _to_tensor
+
+
+def eager_baseline(style: str, content: str, n: int, warmup: int, batch: int, crop: int, dev: torch.device) -> dict:
+    t0 = time.perf_counter()
+    vgg = load_vgg("hed", dev)
+    style_t = _resize_long(_to_tensor(to_array(open_image(style))[0]), style_long_side(256)).to(dev)
+    recipe = STUDIO_RECIPE
+    loss_fn = PerceptualLoss(
+        vgg, recipe, style_targets(vgg, [style_t], recipe.style_layers), recipe.style_weight * style_strength_weight(5)
+    )
+    pool = load_pool(resolve_content(content), crop, dev)
+    torch.manual_seed(0)
+    net = build_network(NetworkConfig(), output=recipe.output).to(dev)
+    opt = torch.optim.Adam(net.parameters(), lr=recipe.learning_rate)
+    gen = torch.Generator(device=dev).manual_seed(0)
+    s = torch.ones(batch, 1, device=dev)
+    setup = time.perf_counter() - t0
+    history = []
+
+    def step() -> None:
+        x = random_crops(pool, batch, crop, gen)
+        total, sl, cl = loss_fn(net(x, s), x, s)
+        opt.zero_grad()
+        total.backward()
+        opt.step()
+        history.append((sl.item(), cl.item()))
+
+    for _ in range(warmup):
+        step()
+    with Timer(dev) as t:
+        for _ in range(n):
+            step()
+    return {"setup_s": setup, "steady_its": n / t.seconds, "final_style_loss": history[-1][0]}
+
+
+def studio_trainer(
+    style: str, content: str, n: int, warmup: int, batch: int, crop: int, dev: torch.device, compile: bool, graph: bool
+) -> dict:
+    marks: dict[int, float] = {}
+    losses: list[float] = []
+
+    def on_progress(p) -> None:  # noqa: ANN001
+        marks[p.iteration] = time.perf_counter()
+        losses.append(p.style_loss)
+
+    cfg = TrainConfig(iterations=warmup + n, batch_size=batch, crop_size=crop, report_interval=5, compile=compile)
+    t0 = time.perf_counter()
+    trainer = Trainer(style, content, cfg, device=dev)
+    trainer._use_cuda_graph = graph
+    trainer.run(on_progress)
+    total = time.perf_counter() - t0
+    first = min(k for k in marks if k >= warmup)
+    if first >= warmup + n:
+        raise SystemExit("--iterations must exceed the report interval (5)")
+    steady = (warmup + n - first) / (marks[warmup + n] - marks[first])
+    return {"setup_s": total - (warmup + n) / steady, "steady_its": steady, "final_style_loss": losses[-1]}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--style", required=True)
+    ap.add_argument("--content", required=True)
+    ap.add_argument("--iterations", type=int, default=1500)
+    ap.add_argument("--warmup", type=int, default=20)
+    ap.add_argument("--batch", type=int, default=8)
+    ap.add_argument("--crop", type=int, default=256)
+    ap.add_argument("--device", default="auto")
+    ap.add_argument("--variants", default="eager-fp32,studio-eager,studio,studio+compile")
+    args = ap.parse_args()
+    dev = resolve_device(args.device)
+    rows = []
+    base = None
+    for variant in args.variants.split(","):
+        if variant == "eager-fp32":
+            r = eager_baseline(args.style, args.content, args.iterations, args.warmup, args.batch, args.crop, dev)
+        else:
+            r = studio_trainer(
+                args.style,
+                args.content,
+                args.iterations,
+                args.warmup,
+                args.batch,
+                args.crop,
+                dev,
+                compile=variant.endswith("+compile"),
+                graph=variant == "studio",
+            )
+        base = base or r["steady_its"]
+        rows.append(
+            {
+                "variant": variant,
+                "it/s": f"{r['steady_its']:.1f}",
+                f"s/{args.iterations} it": f"{args.iterations / r['steady_its']:.1f}",
+                "speed-up": f"{r['steady_its'] / base:.2f}x",
+                "setup s": f"{r['setup_s']:.1f}",
+                "style loss": f"{r['final_style_loss']:.3f}",
+            }
+        )
+        print(rows[-1], flush=True)
+    name = torch.cuda.get_device_name(dev) if dev.type == "cuda" else "cpu"
+    print(f"\ntraining speed on {name}, batch {args.batch} x {args.crop}px, torch {torch.__version__}")
+    print(table(rows))
+
+
+if __name__ == "__main__":
+    main()

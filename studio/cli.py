@@ -1,0 +1,230 @@
+"""The ``studio`` command line: train, stylize and inspect style models.
+
+Bad input exits with status 2 and one line on stderr naming the problem; no tracebacks. Ctrl-C during
+training stops cleanly at the next iteration, writes the checkpoint and saves the model so far.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import StudioError
+
+EXIT_ERROR = 2
+EXIT_INTERRUPTED = 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="studio", description="Style Studio: train and use style-transfer models.")
+    p.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    t = sub.add_parser("train", help="train a style model from one or more style images")
+    t.add_argument("styles", nargs="*", metavar="STYLE_IMAGE", help="style image(s); several make a multi-style model")
+    t.add_argument("--content", nargs="+", metavar="DIR|FILE", help="content photos (default: the built-in set)")
+    t.add_argument("--iterations", type=int, help="iterations to train (default 500; with --resume: how many more)")
+    t.add_argument("--strength", type=float, default=5, help="style strength 1-10 (default 5)")
+    t.add_argument("--density", type=int, default=256, help="style density 64-1024, steps of 4 (default 256)")
+    t.add_argument("--use-case", default="image", choices=["image", "video"])
+    t.add_argument("--validation", metavar="IMG", help="image to preview during training")
+    t.add_argument("--session", metavar="DIR", help="folder for checkpoints, so the run can be resumed")
+    t.add_argument("--resume", action="store_true", help="continue the session in --session (Train More)")
+    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--batch-size", type=int, help="crops per iteration (default 8 on GPUs, 2 on the CPU)")
+    t.add_argument("--checkpoint-interval", type=int, default=100)
+    t.add_argument("--loss-network", default="hed", choices=["hed", "torchvision"])
+    t.add_argument("--compile", action="store_true", help="use torch.compile for the training step")
+    t.add_argument("-o", "--output", required=True, metavar="MODEL.safetensors")
+
+    s = sub.add_parser("stylize", help="stylize images with a trained model")
+    s.add_argument("model", metavar="MODEL")
+    s.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders of images")
+    s.add_argument("-o", "--out-dir", metavar="OUT_DIR", help="where results go (default: beside each input)")
+    s.add_argument("--style", help="style index or name, or blend weights like 0:0.7,2:0.3")
+    s.add_argument("--max-size", type=int, metavar="PX", help="cap the longer side of the result")
+    s.add_argument("--intensity", type=float, default=1.0, help="0-1 blend with the original (default 1)")
+    s.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (luminance-only)")
+    s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+
+    i = sub.add_parser("info", help="describe a model file")
+    i.add_argument("model", metavar="MODEL")
+    return p
+
+
+def parse_style(text: str | None) -> Any:
+    """'2' -> 2, 'mosaic' -> 'mosaic', '0:0.7,mosaic:0.3' -> {0: 0.7, 'mosaic': 0.3}."""
+    if text is None:
+        return None
+    if ":" not in text:
+        return int(text) if text.strip().isdigit() else text.strip()
+    weights: dict[int | str, float] = {}
+    for part in text.split(","):
+        key, sep, value = part.rpartition(":")
+        key = key.strip()
+        try:
+            weight = float(value)
+        except ValueError:
+            weight = float("nan")
+        if not sep or not key or weight != weight:
+            raise StudioError(f"--style blend must look like 0:0.7,1:0.3; could not read {part!r}")
+        weights[int(key) if key.isdigit() else key] = weight
+    return weights
+
+
+def _check_output(path: str) -> Path:
+    out = Path(path)
+    if out.suffix != ".safetensors":
+        raise StudioError(f"-o must name a .safetensors file, got {path!r}")
+    if out.is_dir():
+        raise StudioError(f"-o {path} is a folder; give a file name ending in .safetensors")
+    parent = out.parent if str(out.parent) else Path(".")
+    if parent.exists() and not parent.is_dir():
+        raise StudioError(f"cannot write {path}: {parent} is not a folder")
+    return out
+
+
+def _train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .config import TrainConfig
+    from .device import resolve_device
+    from .training import Trainer
+
+    out = _check_output(args.output)
+    device = resolve_device(args.device)
+    if args.resume:
+        if not args.session:
+            raise StudioError("--resume needs --session DIR (the session to continue)")
+        if args.styles:
+            raise StudioError("--resume continues the session's own styles; leave out the style images")
+        trainer = Trainer.resume(args.session, args.iterations, device=device)
+    else:
+        if not args.styles:
+            raise StudioError("give at least one style image (or --resume with --session)")
+        batch = args.batch_size or (2 if device.type == "cpu" else 8)
+        config = TrainConfig(
+            iterations=500 if args.iterations is None else args.iterations,
+            style_strength=args.strength,
+            style_density=args.density,
+            use_case=args.use_case,
+            batch_size=batch,
+            seed=args.seed,
+            checkpoint_interval=args.checkpoint_interval,
+            loss_network=args.loss_network,
+            compile=args.compile,
+        )
+        trainer = Trainer(
+            args.styles, args.content, config, validation=args.validation, device=device, session_dir=args.session
+        )
+
+    bar = tqdm(total=trainer.target, initial=trainer.iteration, unit="it", desc=f"training on {device.type}")
+
+    def on_progress(p: Any) -> None:
+        bar.update(p.iteration - bar.n)
+        bar.set_postfix(style=f"{p.style_loss:.3f}", content=f"{p.content_loss:.3f}")
+
+    def on_sigint(signum: int, frame: Any) -> None:
+        bar.write("stopping after this iteration (Ctrl-C again to abort without saving)")
+        trainer.cancel()
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    previous = signal.signal(signal.SIGINT, on_sigint)
+    try:
+        model = trainer.run(on_progress)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        bar.close()
+    model.save(out)
+    if trainer.cancelled:
+        hint = f"; continue with: studio train --session {args.session} --resume -o {out}" if args.session else ""
+        print(f"cancelled at iteration {trainer.iteration}: saved the model so far to {out}{hint}")
+        return EXIT_INTERRUPTED
+    print(f"saved {out} ({model.num_parameters:,} parameters, {trainer.iteration} iterations)")
+    return 0
+
+
+def _stylize(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .media import is_image_path
+    from .model import load
+
+    inputs: list[Path] = []
+    for item in args.inputs:
+        path = Path(item)
+        if path.is_dir():
+            found = sorted(p for p in path.iterdir() if p.is_file() and is_image_path(p))
+            if not found:
+                raise StudioError(f"no images in folder {path}")
+            inputs.extend(found)
+        elif path.is_file():
+            inputs.append(path)
+        else:
+            raise StudioError(f"input not found: {path}")
+    style = parse_style(args.style)
+    model = load(args.model, device=args.device)
+    model.style_vector(style)  # validate before any work
+    if args.out_dir:
+        out_dir = Path(args.out_dir)
+        if out_dir.exists() and not out_dir.is_dir():
+            raise StudioError(f"-o {out_dir} is a file, not a folder")
+    for path in tqdm(inputs, unit="img", desc="stylizing", disable=len(inputs) < 2):
+        result = model.stylize(
+            path,
+            style,
+            max_size=args.max_size,
+            intensity=args.intensity,
+            preserve_color=args.preserve_color,
+            out_dir=args.out_dir,
+        )
+        print(result)
+    return 0
+
+
+def _info(args: argparse.Namespace) -> int:
+    from .model import load
+
+    model = load(args.model, device="cpu")
+    c = model.config
+    size = Path(args.model).stat().st_size
+    print(f"{args.model}: {c.use_case} model, {model.num_parameters:,} parameters, {size / 1e6:.1f} MB")
+    print(f"  styles: {', '.join(f'{i}:{n}' for i, n in enumerate(c.style_names))}")
+    print(f"  strength {c.style_strength}, density {c.style_density}, {c.iterations} iterations")
+    print(f"  loss network {c.loss_network}, recipe {c.recipe}, studio {c.package_version}, format v{c.format_version}")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.version:
+        from . import __version__
+
+        print(f"studio {__version__}")
+        return 0
+    if args.command is None:
+        parser.print_help()
+        return 0
+    handler = {"train": _train, "stylize": _stylize, "info": _info}[args.command]
+    try:
+        return handler(args)
+    except StudioError as exc:
+        print(f"studio {args.command}: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except OSError as exc:  # disk full, permissions…: still one line, no traceback
+        name = f": {exc.filename}" if getattr(exc, "filename", None) else ""
+        print(f"studio {args.command}: error: {exc.strerror or exc}{name}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"studio {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

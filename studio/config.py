@@ -1,0 +1,220 @@
+"""Typed settings: the network's shape, the training recipe, and the Create ML parameters' meaning.
+
+Everything a model file needs to be rebuilt lives in :class:`ModelConfig`, which is saved as JSON beside the
+weights. :class:`TrainConfig` holds a training run's settings and is saved in the session directory so a run
+can be resumed ("Train More").
+
+Create ML's two style parameters are mapped here, in one place:
+
+* ``style_strength`` s in 1..10 scales the style loss against the content loss log-linearly:
+  ``style_weight = 10 ** ((s - 5) / 4.5)`` relative to the recipe's base weight, so 5 is the recipe's
+  balance, 1 about 8x less style, 10 about 13x more.
+* ``style_density`` d in 64..1024 (steps of 4) sets the scale at which the style image is shown to the loss
+  network, relative to the fixed 256 px training crops: the style image is resized so its longer side is
+  ``style_long_side(d) = 512 * 256 / d`` pixels (2048 px at d=64, 512 px at the default 256, 128 px at 1024).
+  A large style image makes the style's brush strokes and shapes large relative to the content crops, so the
+  model learns *coarse structures*; a small one packs the whole painting into a few VGG receptive fields, so
+  the model learns its *colours and fine strokes*. Texture scale in the output therefore falls monotonically
+  as density rises (tests/test_density.py measures it).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from .errors import StudioError
+
+UseCase = Literal["image", "video"]
+USE_CASES: tuple[str, ...] = ("image", "video")
+FORMAT_VERSION = 1
+
+STRENGTH_RANGE = (1, 10)
+DENSITY_RANGE = (64, 1024)
+DENSITY_STEP = 4
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """Shape of the feed-forward transformation network (see :mod:`studio.networks`)."""
+
+    channels: tuple[int, int, int] = (32, 64, 128)  # full, 1/2 and 1/4 resolution
+    num_residual: int = 5
+    num_styles: int = 1
+    edge_kernel: int = 9  # first and last convolution, at full resolution
+
+    @staticmethod
+    def for_use_case(use_case: str, num_styles: int = 1) -> NetworkConfig:
+        """Turi Create's "resnet-16" for images; a lite net (~200 K params, < 1 MB at fp16) for video."""
+        check_choice("use_case", use_case, USE_CASES)
+        if use_case == "image":
+            return NetworkConfig(channels=(32, 64, 128), num_residual=5, num_styles=num_styles)
+        return NetworkConfig(channels=(16, 32, 64), num_residual=2, num_styles=num_styles)
+
+
+@dataclass(frozen=True)
+class LossRecipe:
+    """Which VGG layers feed the losses and how they are weighted.
+
+    ``normalized=True`` (the studio recipe) divides each layer's Gram error by the squared norm of the
+    target Gram and the content error by the squared norm of the content features, so every layer
+    contributes on the same, dimensionless scale whatever the style image or loss network; the base
+    weights below then mean the same thing for every style. ``normalized=False`` is Johnson et al.'s
+    plain recipe: absolute squared errors, Grams divided by C*H*W.
+    """
+
+    name: str = "studio"
+    style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
+    style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
+    content_layer: str = "relu3_3"
+    content_weight: float = 1.0
+    style_weight: float = 4.0  # at strength 5
+    tv_weight: float = 2e-5
+    normalized: bool = True
+    learning_rate: float = 2e-3
+    lr_final_fraction: float = 0.1  # cosine decay to this fraction of the learning rate
+    output: Literal["sigmoid", "linear"] = "sigmoid"
+
+
+STUDIO_RECIPE = LossRecipe()
+# Johnson et al. 2016 as in PyTorch's fast_neural_style example: content at relu2_2, style at relu1_2..relu4_3,
+# mean squared errors, Adam at a constant 1e-3. The example's weights (content 1e5, style 1e10) are for
+# ImageNet-normalised input; the HED network sees 0..255 input, about 57x larger activations, so the same
+# balance is style/content = 1e5 / 57^2 = 30.
+PLAIN_RECIPE = LossRecipe(
+    name="plain",
+    content_layer="relu2_2",
+    content_weight=1.0,
+    style_weight=30.0,
+    tv_weight=1e-6,
+    normalized=False,
+    learning_rate=1e-3,
+    lr_final_fraction=1.0,
+    output="linear",
+)
+RECIPES = {"studio": STUDIO_RECIPE, "plain": PLAIN_RECIPE}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """One training run's settings, validated on construction (see :func:`studio.create`)."""
+
+    iterations: int = 500
+    style_strength: float = 5.0
+    style_density: int = 256
+    use_case: str = "image"
+    batch_size: int = 8
+    crop_size: int = 256
+    seed: int = 0
+    report_interval: int = 5
+    checkpoint_interval: int = 100
+    recipe: str = "studio"
+    loss_network: str = "hed"
+    compile: bool = False
+
+    def __post_init__(self) -> None:
+        check_int("iterations", self.iterations, 1, 1_000_000)
+        check_number("style_strength", self.style_strength, *STRENGTH_RANGE)
+        check_int("style_density", self.style_density, *DENSITY_RANGE)
+        if self.style_density % DENSITY_STEP:
+            raise StudioError(
+                f"style_density must be a multiple of {DENSITY_STEP} between {DENSITY_RANGE[0]} and "
+                f"{DENSITY_RANGE[1]}, got {self.style_density}"
+            )
+        check_choice("use_case", self.use_case, USE_CASES)
+        check_int("batch_size", self.batch_size, 1, 256)
+        check_int("crop_size", self.crop_size, 32, 2048)
+        if self.crop_size % 4:
+            raise StudioError(f"crop_size must be a multiple of 4, got {self.crop_size}")
+        check_int("seed", self.seed, 0, 2**63 - 1)
+        check_int("report_interval", self.report_interval, 1, 1_000_000)
+        check_int("checkpoint_interval", self.checkpoint_interval, 1, 1_000_000)
+        check_choice("recipe", self.recipe, tuple(RECIPES))
+        check_choice("loss_network", self.loss_network, ("hed", "torchvision"))
+
+    @property
+    def loss_recipe(self) -> LossRecipe:
+        return RECIPES[self.recipe]
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @staticmethod
+    def from_dict(data: dict[str, Any]) -> TrainConfig:
+        known = {f.name for f in dataclasses.fields(TrainConfig)}
+        return TrainConfig(**{k: v for k, v in data.items() if k in known})
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything saved beside a model's weights: enough to rebuild it and to describe it."""
+
+    network: NetworkConfig
+    use_case: str
+    style_names: tuple[str, ...]
+    style_strength: float
+    style_density: int
+    iterations: int
+    loss_network: str
+    recipe: str
+    output: str = "sigmoid"
+    package_version: str = ""
+    format_version: int = FORMAT_VERSION
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @staticmethod
+    def from_json(text: str) -> ModelConfig:
+        try:
+            data = json.loads(text)
+            version = data.get("format_version")
+            if version != FORMAT_VERSION:
+                raise StudioError(
+                    f"model format version {version!r} is not supported (this studio reads version "
+                    f"{FORMAT_VERSION}); re-export the model with a matching studio version"
+                )
+            net = data.pop("network")
+            net["channels"] = tuple(net["channels"])
+            data["style_names"] = tuple(data["style_names"])
+            return ModelConfig(network=NetworkConfig(**net), **data)
+        except StudioError:
+            raise
+        except (ValueError, TypeError, KeyError, AttributeError) as exc:
+            raise StudioError(f"model config is invalid: {exc}") from None
+
+
+def style_strength_weight(strength: float) -> float:
+    """Multiplier of the recipe's style weight for Create ML's style strength (1..10, 5 = 1.0)."""
+    check_number("style_strength", strength, *STRENGTH_RANGE)
+    return float(10 ** ((strength - 5.0) / 4.5))
+
+
+def style_long_side(density: int) -> int:
+    """Longer side, in pixels, at which the style image is shown to the loss network (see module doc)."""
+    check_int("style_density", density, *DENSITY_RANGE)
+    return int(round(512 * 256 / density))
+
+
+# --- validation helpers: one clear message naming the bad value -------------------------------------------
+
+
+def check_int(name: str, value: object, lo: int, hi: int) -> None:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise StudioError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
+    if not lo <= value <= hi:
+        raise StudioError(f"{name} must be between {lo} and {hi}, got {value}")
+
+
+def check_number(name: str, value: object, lo: float, hi: float) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise StudioError(f"{name} must be a number between {lo} and {hi}, got {value!r}")
+    if not lo <= value <= hi:
+        raise StudioError(f"{name} must be between {lo} and {hi}, got {value}")
+
+
+def check_choice(name: str, value: object, choices: tuple[str, ...]) -> None:
+    if value not in choices:
+        raise StudioError(f"{name} must be one of {', '.join(choices)}; got {value!r}")

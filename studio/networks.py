@@ -1,0 +1,162 @@
+"""The feed-forward style transformation network.
+
+Johnson et al. 2016, "Perceptual Losses for Real-Time Style Transfer and Super-Resolution": an encoder
+(two stride-2 convolutions), residual blocks at 1/4 resolution and a decoder, trained once per style so
+stylizing is a single forward pass. With the changes the field settled on since:
+
+* Instance normalisation instead of batch norm (Ulyanov et al. 2016, "Instance Normalization: The Missing
+  Ingredient for Fast Stylization"): contrast of the content image is normalised away per image.
+* Conditional instance norm (Dumoulin et al. 2017, "A Learned Representation for Artistic Style"): every
+  norm layer holds one (gamma, beta) pair per style; a model trained on N styles stylizes with any of them,
+  and weights over styles blend them by mixing gamma and beta.
+* Resize-convolution upsampling (Odena et al. 2016, "Deconvolution and Checkerboard Artifacts") instead of
+  transposed convolutions, and reflection padding so borders carry no dark frame.
+
+Turi Create's / Create ML's image model is this network with 32-64-128 channels and 5 residual blocks
+(about 1.68 M parameters); the video use case uses 16-32-64 channels and 2 blocks (about 0.2 M).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .config import NetworkConfig
+
+
+class CondInstanceNorm(nn.Module):
+    """Instance norm with one affine (gamma, beta) per style; style weights mix them.
+
+    For tiled stylizing of huge images every tile must be normalised with the *whole image's* statistics,
+    or each tile gets its own contrast and seams show. ``stats_mode`` supports that: "record" stores the
+    statistics of one pass (over a downscaled whole image), "use" normalises later passes with them.
+    """
+
+    def __init__(self, channels: int, num_styles: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        self.gamma = nn.Parameter(torch.ones(num_styles, channels))
+        self.beta = nn.Parameter(torch.zeros(num_styles, channels))
+        self.stats_mode: str | None = None
+        self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        # x: (B, C, H, W); style: (B, S) weights over styles (rows sum to 1)
+        if self.stats_mode == "use":
+            assert self.stats is not None, "stats_mode 'use' needs a recorded pass first"
+            mean, var = self.stats
+        else:
+            # Statistics in fp32: under bf16 autocast the variance of large maps loses too many bits.
+            var, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True, unbiased=False)
+            if self.stats_mode == "record":
+                self.stats = (mean, var)
+        # Mix the styles' affine parameters elementwise, not with a matmul: autocast would run a matmul in
+        # bf16/fp16, and elementwise ops trace to every export format.
+        gamma = (style[:, :, None] * self.gamma.float()[None]).sum(1)[:, :, None, None]  # (B, C, 1, 1)
+        beta = (style[:, :, None] * self.beta.float()[None]).sum(1)[:, :, None, None]
+        scale = gamma * torch.rsqrt(var + self.eps)
+        return (x.float() * scale + (beta - mean * scale)).to(x.dtype)
+
+
+class ConvNormAct(nn.Module):
+    """Reflection-padded convolution, conditional instance norm, optional ReLU."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, num_styles: int, stride: int = 1, act: bool = True) -> None:
+        super().__init__()
+        self.pad = nn.ReflectionPad2d(kernel // 2)
+        self.conv = nn.Conv2d(cin, cout, kernel, stride=stride)
+        self.norm = CondInstanceNorm(cout, num_styles)
+        self.act = act
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        x = self.norm(self.conv(self.pad(x)), style)
+        return F.relu(x) if self.act else x
+
+
+class UpConv(ConvNormAct):
+    """Nearest-neighbour 2x upsampling, then a convolution (Odena 2016: no checkerboard artifacts)."""
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return super().forward(F.interpolate(x, scale_factor=2.0, mode="nearest"), style)
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int, num_styles: int) -> None:
+        super().__init__()
+        self.a = ConvNormAct(channels, channels, 3, num_styles)
+        self.b = ConvNormAct(channels, channels, 3, num_styles, act=False)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        return x + self.b(self.a(x, style), style)
+
+
+class TransformerNet(nn.Module):
+    """RGB in [0, 1], (B, 3, H, W) with H and W multiples of 4 -> stylized RGB, same shape.
+
+    ``output="sigmoid"`` squashes into [0, 1] (no clipping, so no dead gradients at the ends);
+    ``"linear"`` is Johnson's unbounded output, clamped only when images are made.
+    """
+
+    def __init__(self, config: NetworkConfig, output: str = "sigmoid") -> None:
+        super().__init__()
+        c1, c2, c3 = config.channels
+        s, k = config.num_styles, config.edge_kernel
+        self.config = config
+        self.output = output
+        self.down = nn.ModuleList(
+            [
+                ConvNormAct(3, c1, k, s),  # (B, c1, H, W)
+                ConvNormAct(c1, c2, 3, s, stride=2),  # (B, c2, H/2, W/2)
+                ConvNormAct(c2, c3, 3, s, stride=2),  # (B, c3, H/4, W/4)
+            ]
+        )
+        self.res = nn.ModuleList([ResidualBlock(c3, s) for _ in range(config.num_residual)])
+        self.up = nn.ModuleList(
+            [
+                UpConv(c3, c2, 3, s),  # (B, c2, H/2, W/2)
+                UpConv(c2, c1, 3, s),  # (B, c1, H, W)
+            ]
+        )
+        self.head_pad = nn.ReflectionPad2d(k // 2)
+        self.head = nn.Conv2d(c1, 3, k)  # (B, 3, H, W)
+        # One-hot on style 0 unless told otherwise; a buffer so exports can trace a default.
+        self.register_buffer("default_style", torch.eye(s)[0], persistent=False)
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor | None = None) -> torch.Tensor:
+        # x: (B, 3, H, W) in [0, 1]; style: (B, S) or (S,) weights over styles, or None for style 0
+        if style is None:
+            style = self.default_style
+        if style.dim() == 1:
+            style = style.expand(x.shape[0], -1)
+        style = style.float()
+        # Centre the input: the first norm layer removes the mean anyway, this just keeps the first conv's
+        # activations symmetric for fp16 exports.
+        h = x * 2.0 - 1.0
+        for layer in self.down:
+            h = layer(h, style)
+        for block in self.res:
+            h = block(h, style)
+        for layer in self.up:
+            h = layer(h, style)
+        y = self.head(self.head_pad(h))
+        if self.output == "sigmoid":
+            return torch.sigmoid(y)
+        return y + 0.5  # linear: the same centre as the input, clamped by the caller
+
+    def norms(self) -> list[CondInstanceNorm]:
+        return [m for m in self.modules() if isinstance(m, CondInstanceNorm)]
+
+    def set_stats_mode(self, mode: str | None) -> None:
+        for norm in self.norms():
+            norm.stats_mode = mode
+            if mode is None:
+                norm.stats = None
+
+
+def build_network(config: NetworkConfig, output: str = "sigmoid") -> TransformerNet:
+    return TransformerNet(config, output=output)
+
+
+def count_parameters(net: nn.Module) -> int:
+    return sum(p.numel() for p in net.parameters())

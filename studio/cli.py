@@ -152,21 +152,10 @@ def _train(args: argparse.Namespace) -> int:
 def _stylize(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .media import is_image_path
+    from .data import resolve_content
     from .model import load
 
-    inputs: list[Path] = []
-    for item in args.inputs:
-        path = Path(item)
-        if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and is_image_path(p))
-            if not found:
-                raise StudioError(f"no images in folder {path}")
-            inputs.extend(found)
-        elif path.is_file():
-            inputs.append(path)
-        else:
-            raise StudioError(f"input not found: {path}")
+    inputs = resolve_content(args.inputs, what="input")
     style = parse_style(args.style)
     model = load(args.model, device=args.device)
     model.style_vector(style)  # validate before any work

@@ -70,12 +70,18 @@ class LossRecipe:
     style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
     content_layer: str = "relu3_3"
     content_weight: float = 1.0
-    style_weight: float = 4.0  # at strength 5
+    style_weight: float = 2.0  # at strength 5
     tv_weight: float = 2e-5
     normalized: bool = True
     learning_rate: float = 2e-3
     lr_final_fraction: float = 0.1  # cosine decay to this fraction of the learning rate
     output: Literal["sigmoid", "linear"] = "sigmoid"
+    # Penalty on sigmoid inputs beyond +-SATURATION: a saturated pixel gets no gradient from the other losses,
+    # so once a dark or bright blob forms it stays ("droplet" artifacts); this pulls it back into range.
+    saturation_weight: float = 1.0
+    # Penalty on instance-norm outliers beyond spike_limit sigmas (droplet artifacts, see networks.py).
+    spike_weight: float = 10.0
+    spike_limit: float = 4.0
 
 
 STUDIO_RECIPE = LossRecipe()
@@ -93,6 +99,8 @@ PLAIN_RECIPE = LossRecipe(
     learning_rate=1e-3,
     lr_final_fraction=1.0,
     output="linear",
+    saturation_weight=0.0,
+    spike_weight=0.0,
 )
 RECIPES = {"studio": STUDIO_RECIPE, "plain": PLAIN_RECIPE}
 
@@ -113,6 +121,7 @@ class TrainConfig:
     recipe: str = "studio"
     loss_network: str = "hed"
     compile: bool = False
+    init: str = "pretrained"  # "pretrained": start from studio/weights/init-<use case>; "random": from scratch
 
     def __post_init__(self) -> None:
         check_int("iterations", self.iterations, 1, 1_000_000)
@@ -133,6 +142,9 @@ class TrainConfig:
         check_int("checkpoint_interval", self.checkpoint_interval, 1, 1_000_000)
         check_choice("recipe", self.recipe, tuple(RECIPES))
         check_choice("loss_network", self.loss_network, ("hed", "torchvision"))
+        check_choice("init", self.init, ("pretrained", "random"))
+        if self.init == "pretrained" and self.loss_recipe.output != "sigmoid":
+            raise StudioError(f"the pre-trained start has a sigmoid output; recipe {self.recipe!r} needs init='random'")
 
     @property
     def loss_recipe(self) -> LossRecipe:

@@ -46,13 +46,16 @@ def builtin_content() -> list[Path]:
     return found
 
 
-def resolve_content(content: ContentSpec) -> list[Path]:
-    """A folder, one file, a list of files, or None (built-in set) -> list of image paths, checked."""
+def resolve_content(content: ContentSpec, what: str = "content") -> list[Path]:
+    """A folder, one file, a list of files, or None (built-in set) -> list of image paths, checked.
+
+    ``what`` names the items in error messages ("content", "input").
+    """
     if content is None:
         return builtin_content()
     items = [content] if isinstance(content, str | os.PathLike) else list(content)
     if not items:
-        raise StudioError("content list is empty: give a folder or image files, or None for the built-in set")
+        raise StudioError(f"{what} list is empty: give a folder or image files")
     paths: list[Path] = []
     for item in items:
         path = Path(item)
@@ -60,12 +63,12 @@ def resolve_content(content: ContentSpec) -> list[Path]:
             found = sorted(p for p in path.iterdir() if p.is_file() and is_image_path(p))
             if not found:
                 exts = ", ".join(sorted(IMAGE_EXTENSIONS))
-                raise StudioError(f"no images in content folder {path} (looked for {exts})")
+                raise StudioError(f"no images in {what} folder {path} (looked for {exts})")
             paths.extend(found)
         elif path.is_file():
             paths.append(path)
         else:
-            raise StudioError(f"content not found: {path}")
+            raise StudioError(f"{what} not found: {path}")
     return paths
 
 

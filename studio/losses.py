@@ -39,6 +39,9 @@ def total_variation(x: torch.Tensor) -> torch.Tensor:
     return dh + dw
 
 
+SATURATION = 4.0  # |logit| beyond which sigmoid(logit) is within 2% of 0 or 1
+
+
 class PerceptualLoss(nn.Module):
     """Style + content + TV loss against fixed style targets.
 
@@ -63,9 +66,12 @@ class PerceptualLoss(nn.Module):
             self.register_buffer(f"target_{layer}", style_grams[layer].float())
 
     def forward(
-        self, output: torch.Tensor, content: torch.Tensor, style: torch.Tensor
+        self, output: torch.Tensor, content: torch.Tensor, style: torch.Tensor, logits: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Returns (total, style_loss, content_loss); output and content are (B, 3, H, W) in [0, 1]."""
+        """Returns (total, style_loss, content_loss); output and content are (B, 3, H, W) in [0, 1].
+
+        ``logits``, the network's pre-sigmoid output, feeds the saturation penalty when the recipe has one.
+        """
         r = self.recipe
         with torch.no_grad():
             target = self.vgg(content, (r.content_layer,))[r.content_layer]
@@ -88,6 +94,8 @@ class PerceptualLoss(nn.Module):
 
         tv = total_variation(output.float())
         total = r.content_weight * content_loss + self.style_weight * style_loss + r.tv_weight * tv
+        if logits is not None and r.saturation_weight > 0:
+            total = total + r.saturation_weight * (logits.float().abs() - SATURATION).clamp_min(0).pow(2).mean()
         return total, style_loss, content_loss
 
 

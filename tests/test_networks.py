@@ -52,3 +52,41 @@ def test_upsampling_is_resize_convolution() -> None:
     with torch.no_grad():
         y = net.up[0](torch.rand(1, 128, 8, 8), torch.ones(1, 1))
     assert y.shape == (1, 64, 16, 16)
+
+
+def test_spike_penalty_flags_a_planted_outlier() -> None:
+    """The droplet guard: zero for ordinary activations, positive when one spot dominates a map."""
+    torch.manual_seed(0)
+    norm = CondInstanceNorm(4, num_styles=1)
+    norm.spike_limit = 4.0
+    x = torch.randn(1, 4, 32, 32)
+    norm(x, torch.ones(1, 1))
+    assert norm.spike is not None and float(norm.spike) < 1e-3
+    x[0, 2, 5:7, 5:7] = 200.0  # a droplet: 4 pixels that dominate channel 2's variance
+    norm(x, torch.ones(1, 1))
+    assert float(norm.spike) > 0.01
+    with torch.no_grad():  # inference computes nothing extra
+        norm.spike = None
+        norm(x, torch.ones(1, 1))
+        assert norm.spike is None
+
+
+def test_saturation_penalty_only_beyond_the_limit() -> None:
+    """Saturated sigmoid inputs (no gradient from the other terms) are pulled back; the rest is untouched."""
+    from studio.config import STUDIO_RECIPE
+    from studio.losses import SATURATION, PerceptualLoss, style_targets
+    from studio.lossnet import load_vgg
+
+    vgg = load_vgg("hed")
+    torch.manual_seed(0)
+    img = torch.rand(1, 3, 32, 32)
+    grams = style_targets(vgg, [torch.rand(1, 3, 32, 32)], STUDIO_RECIPE.style_layers)
+    loss = PerceptualLoss(vgg, STUDIO_RECIPE, grams, STUDIO_RECIPE.style_weight)
+    style = torch.ones(1, 1)
+    inside = torch.full((1, 3, 32, 32), SATURATION - 0.1)
+    beyond = inside.clone()
+    beyond[0, 0, :8, :] = SATURATION + 2.0  # a quarter of one channel: mean excess^2 = 4 / 12
+    base = float(loss(img, img, style)[0])
+    assert float(loss(img, img, style, inside)[0]) == pytest.approx(base, rel=1e-6)
+    expected = base + STUDIO_RECIPE.saturation_weight * 4.0 / 12
+    assert float(loss(img, img, style, beyond)[0]) == pytest.approx(expected, rel=1e-4)

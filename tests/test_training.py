@@ -95,14 +95,31 @@ def test_snapshot_while_training(style_path: Path, content_dir: Path) -> None:
 
 
 def test_multi_style_model(content_dir: Path, tmp_path: Path) -> None:
-    a, b = tmp_path / "red.png", tmp_path / "blue.png"
-    Image.new("RGB", (64, 64), (200, 30, 30)).save(a)
-    Image.new("RGB", (64, 64), (30, 30, 200)).save(b)
-    model = Trainer([a, b], content_dir, tiny(30), device="cpu").run()
-    assert model.style_names == ("red", "blue") and model.num_styles == 2
-    img = synthetic_photo(64, 64, seed=5)
-    red, blue = model.stylize(img, style="red").astype(float), model.stylize(img, style="blue").astype(float)
-    assert red[..., 0].mean() - red[..., 2].mean() > blue[..., 0].mean() - blue[..., 2].mean()
+    """Each style of a two-style model ends closer (in Gram distance) to its own painting than to the other."""
+    from conftest import stripes
+
+    from studio.config import style_long_side
+    from studio.losses import gram
+    from studio.lossnet import load_vgg
+    from studio.training import _resize_long, _to_tensor
+
+    a, b = tmp_path / "warm.png", tmp_path / "cool.png"
+    Image.fromarray(stripes(128, 128, period=8, seed=1)).save(a)
+    Image.fromarray(np.asarray(Image.open(a))[..., ::-1].copy()).save(b)  # same pattern, colours swapped
+    model = Trainer([a, b], content_dir, tiny(40), device="cpu").run()
+    assert model.style_names == ("warm", "cool") and model.num_styles == 2
+    vgg = load_vgg("hed")
+    layers = ("relu1_2", "relu2_2")
+
+    def grams(x: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {k: gram(v) for k, v in vgg(x, layers).items()}
+
+    targets = [grams(_resize_long(_to_tensor(np.asarray(Image.open(p)) / 255.0), style_long_side(256))) for p in (a, b)]
+    img = synthetic_photo(96, 96, seed=5)
+    for i, name in enumerate(model.style_names):
+        out = grams(_to_tensor(model.stylize(img, style=name).astype(np.float32) / 255))
+        dist = [sum(float((out[k] - t[k]).pow(2).sum() / t[k].pow(2).sum()) for k in layers) for t in targets]
+        assert dist[i] < dist[1 - i], (name, dist)
 
 
 def test_bad_training_input(tmp_path: Path, style_path: Path, content_dir: Path) -> None:
@@ -158,3 +175,29 @@ def test_builtin_content_set_is_found() -> None:
 
     photos = builtin_content()
     assert len(photos) >= 8 and all(p.is_file() for p in photos)
+
+
+def test_pretrained_start_is_loaded_for_every_style(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio import pretrain
+    from studio.config import NetworkConfig
+    from studio.networks import build_network
+
+    torch.manual_seed(0)
+    src = build_network(NetworkConfig.for_use_case("video"))
+    with torch.no_grad():
+        for norm in src.norms():
+            norm.gamma.normal_()
+    monkeypatch.setattr(pretrain, "WEIGHTS_DIR", tmp_path)
+    pretrain.save_init(src, tmp_path / "init-video.safetensors")
+    dst = build_network(NetworkConfig.for_use_case("video", num_styles=3))
+    pretrain.load_init(dst, "video")
+    for a, b in zip(src.norms(), dst.norms(), strict=True):
+        assert torch.allclose(b.gamma, a.gamma.half().float().expand(3, -1))
+    with pytest.raises(StudioError, match="init-image.safetensors is missing"):
+        pretrain.load_init(build_network(NetworkConfig.for_use_case("image")), "image")
+
+
+def test_plain_recipe_needs_a_random_start() -> None:
+    with pytest.raises(StudioError, match="init='random'"):
+        TrainConfig(recipe="plain")
+    TrainConfig(recipe="plain", init="random")

@@ -6,7 +6,8 @@
 A variant is a recipe name (studio, plain) with optional overrides of LossRecipe fields and of
 iterations / strength / density / init / only (styles, a/b/c), e.g.
 ``studio:style_weight=8,tv_weight=1e-4,density=128``. Writes one JPEG per variant (rows: styles, first
-column the style image; first row the photos) and prints each model's end-to-end training time (studio.Trainer: weights, data and training) as a table.
+column the style image; first row the photos) and prints each model's end-to-end training time
+(studio.Trainer: weights, data and training) as a table.
 Images made from ../shared/data stay out of the repository.
 """
 

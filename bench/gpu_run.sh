@@ -16,10 +16,18 @@ if [ -n "${PRETRAIN_ITERS:-}" ]; then  # the pre-trained starts, shipped in stud
     cp studio/weights/init-$uc.safetensors "$OUT/"
   done
 fi
-if [ "${GPU_TESTS:-0}" = 1 ]; then  # the CUDA tests (pytest travels as wheels in .gpu/whl)
-  python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl && \
-    PYTHONPATH=/tmp/site:$PWD timeout 200 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_model.py \
+# pytest and tqdm travel as wheels in .gpu/whl
+python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl && export PYTHONPATH=/tmp/site:$PWD
+if [ "${GPU_TESTS:-0}" = 1 ]; then  # the CUDA tests
+  timeout 200 python3 -m pytest -q -p no:cacheprovider tests/test_gpu.py tests/test_model.py \
     2>&1 | tee "$OUT/gpu_tests.log" | tail -5
+fi
+if [ "${CLI_E2E:-0}" = 1 ]; then  # the README's command line, end to end, timed
+  TIMEFORMAT='studio train: %R s wall'
+  { time python3 -m studio train $D/styles/mosaic.jpg --content $D/content -o /tmp/mosaic.safetensors 2>/dev/null ; } \
+    2>&1 | tee "$OUT/cli.log"
+  python3 -m studio stylize /tmp/mosaic.safetensors $D/content/100075.jpg -o "$OUT" 2>&1 | tee -a "$OUT/cli.log"
+  python3 -m studio info /tmp/mosaic.safetensors 2>&1 | tee -a "$OUT/cli.log"
 fi
 cd bench
 [ "${PROFILE:-0}" = 1 ] && timeout 120 python3 profile_step.py --style ../$D/styles/mosaic.jpg --content ../$D/content \

@@ -183,12 +183,3 @@ def _read_torchvision() -> dict[str, torch.Tensor]:
         for (name, _, _), conv in zip(_CONVS, convs, strict=False)
         for p in ("weight", "bias")
     }
-
-
-if __name__ == "__main__":  # ``python -m studio.lossnet``: make the weights cache (setup.sh runs this)
-    import sys
-
-    try:
-        print(f"loss-network weights: {prepare_weights(sys.argv[1] if len(sys.argv) > 1 else 'hed')}")
-    except StudioError as exc:
-        sys.exit(f"error: {exc}")

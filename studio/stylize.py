@@ -31,8 +31,8 @@ def default_tile(device: torch.device) -> int:
     """Largest tile side stylized in one piece: ~2 GB of activations on CPU, more on GPUs."""
     if device.type == "cuda":
         free, _ = torch.cuda.mem_get_info(device)
-        # ~700 bytes of activations per pixel for the image model in fp16, with margin
-        return int(max(MIN_TILE * 4, min(8192, math.sqrt(free / 2000))))
+        # ~1.4 KB of live activations per pixel for the image model in fp32, with margin
+        return int(max(MIN_TILE * 4, min(8192, math.sqrt(free / 4000))))
     return 2048
 
 

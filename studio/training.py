@@ -18,7 +18,6 @@ the device and a report's numbers and preview image are copied back asynchronous
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -243,12 +242,12 @@ class Trainer:
                     last_checkpoint = self.iteration
         finally:
             torch.set_float32_matmul_precision(matmul_precision)
+            net.to(memory_format=torch.contiguous_format)
+            net.set_spike_limit(None)
         self._emit_ready(pending, on_progress, wait=True)
         self.cancelled = self._cancel.is_set()
         if self.session_dir is not None and self.iteration != last_checkpoint:
             self._save_checkpoint()
-        net.to(memory_format=torch.contiguous_format)
-        net.set_spike_limit(None)
         return self.snapshot()
 
     def _launch_report(
@@ -257,10 +256,7 @@ class Trainer:
         """Queue the report's device work and async copies; nothing here waits for the device."""
         assert self._net is not None
         with torch.no_grad():
-            amp = autocast_dtype(self.device, training=False)
-            ctx = torch.autocast(self.device.type, dtype=amp) if amp else contextlib.nullcontext()
-            with ctx:
-                out = self._net(val.expand(len(val_styles), -1, -1, -1), val_styles)
+            out = self._net(val.expand(len(val_styles), -1, -1, -1), val_styles)
             strip = torch.cat(list(out.float().clamp(0, 1)), dim=2)  # (3, h, w * shown)
             pixels = (strip * 255.0 + 0.5).to(torch.uint8).permute(1, 2, 0)
         non_blocking = self.device.type == "cuda"
@@ -539,7 +535,9 @@ class _Stepper:
         if self.graph is None and self.warm < self.WARMUP:
             side = torch.cuda.Stream()
             side.wait_stream(torch.cuda.current_stream())
-            with torch.cuda.stream(side):
+            with torch.cuda.stream(side), warnings.catch_warnings():
+                # expected here: the previous step's gradient nodes lived on the default stream
+                warnings.filterwarnings("ignore", message="The AccumulateGrad node's stream")
                 losses = self._eager(content, style)
             torch.cuda.current_stream().wait_stream(side)
             self.warm += 1
@@ -549,7 +547,8 @@ class _Stepper:
                 static_content, static_style = content.clone(), style.clone()
                 self.opt.zero_grad(set_to_none=True)
                 graph = torch.cuda.CUDAGraph()
-                with torch.cuda.graph(graph):
+                with torch.cuda.graph(graph), warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message="The AccumulateGrad node's stream")
                     total, style_loss, content_loss = self.forward(static_content, static_style)
                     total.backward()
                     self.opt.step()

@@ -52,6 +52,13 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (luminance-only)")
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
+    e = sub.add_parser("export", help="export a model for other runtimes")
+    e.add_argument("model", metavar="MODEL")
+    e.add_argument("--format", required=True, choices=["onnx"], help="onnx (Core ML formats follow)")
+    e.add_argument("--min-size", type=int, default=64, help="smallest image side the file accepts (default 64)")
+    e.add_argument("--max-size", type=int, default=4096, help="largest image side (default 4096)")
+    e.add_argument("-o", "--output", required=True, metavar="PATH")
+
     i = sub.add_parser("info", help="describe a model file")
     i.add_argument("model", metavar="MODEL")
     return p
@@ -176,6 +183,17 @@ def _stylize(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace) -> int:
+    from .export import check_onnx
+    from .model import load
+
+    model = load(args.model, device="cpu")
+    path = model.export_onnx(args.output, min_size=args.min_size, max_size=args.max_size)
+    diff = check_onnx(path, model)
+    print(f"{path}: {path.stat().st_size / 1e6:.1f} MB, onnxruntime vs PyTorch max abs difference {diff:.2e}")
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from .model import load
 
@@ -200,7 +218,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    handler = {"train": _train, "stylize": _stylize, "info": _info}[args.command]
+    handler = {"train": _train, "stylize": _stylize, "export": _export, "info": _info}[args.command]
     try:
         return handler(args)
     except StudioError as exc:

@@ -196,6 +196,14 @@ class StyleModel:
             save_file(state, str(tmp), metadata={"format": FORMAT_NAME, "studio": self.config.to_json()})
         return path
 
+    def export_onnx(
+        self, path: str | os.PathLike[str], *, min_size: int = 64, max_size: int = 4096, opset: int = 18
+    ) -> Path:
+        """Write an ONNX model with dynamic height and width; see :mod:`studio.export` for its inputs."""
+        from .export import export_onnx
+
+        return export_onnx(self, path, min_size=min_size, max_size=max_size, opset=opset)
+
 
 def _weight(key: object, value: object) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float) or not value == value or value < 0:

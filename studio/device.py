@@ -34,7 +34,7 @@ def _mps_available() -> bool:
     return bool(backend and backend.is_available())
 
 
-def autocast_dtype(device: torch.device, training: bool) -> torch.dtype | None:
+def training_autocast_dtype(device: torch.device) -> torch.dtype | None:
     """Reduced precision where it pays: bf16 autocast to train on CUDA; everything else fp32.
 
     Training uses bf16 for its range (no loss scaling needed). Stylizing stays fp32 (TF32 convolutions):
@@ -42,6 +42,4 @@ def autocast_dtype(device: torch.device, training: bool) -> torch.dtype | None:
     instance-norm statistics add conversions that cost more than the faster convolutions save
     (bench/stylize_speed.py). CPU and MPS stay in fp32.
     """
-    if device.type != "cuda" or not training:
-        return None
-    return torch.bfloat16
+    return torch.bfloat16 if device.type == "cuda" else None

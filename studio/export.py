@@ -16,8 +16,10 @@ with onnxruntime on a random image and returns the largest difference from PyTor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +34,16 @@ from .networks import TransformerNet
 
 MIN_SIDE = 64
 DESCRIPTION = "Style Studio style-transfer model: image (1,3,H,W) RGB 0..1 -> stylizedImage (1,3,H,W) RGB 0..1"
+
+
+@contextlib.contextmanager
+def _on_cpu(net: TransformerNet) -> Iterator[TransformerNet]:
+    """The network on the CPU in eval mode for the duration; then back on its device."""
+    device = next(net.parameters()).device
+    try:
+        yield net.to("cpu").eval()
+    finally:
+        net.to(device)
 
 
 class _Exportable(nn.Module):
@@ -79,9 +91,6 @@ def export_onnx(
     _check_sizes(min_size, max_size)
     if isinstance(opset, bool) or not isinstance(opset, int) or opset < 17:
         raise StudioError(f"opset must be 17 or newer, got {opset!r}")
-    net = model.network
-    was_device = next(net.parameters()).device
-    wrapper = _Exportable(net.to("cpu").eval()).eval()
     side = max(min_size, min(256, max_size))
     image = torch.rand(1, 3, side, side)
     height = torch.export.Dim("height", min=min_size, max=max_size)
@@ -93,39 +102,36 @@ def export_onnx(
     if multi:
         shapes["style_weights"] = None
         names.append("style_weights")
-    try:
-        with atomic_path(path) as tmp:
-            torch.onnx.export(
-                wrapper,
-                args,
-                str(tmp),
-                dynamo=True,
-                opset_version=opset,
-                input_names=names,
-                output_names=["stylizedImage"],
-                dynamic_shapes=shapes,
-                external_data=False,
-                verbose=False,
-            )
-            proto = onnx.load(str(tmp))
-            proto.doc_string = DESCRIPTION
-            proto.producer_name = "style-studio"
-            proto.producer_version = model.config.package_version
-            meta = {
-                "studio_config": model.config.to_json(),
-                "style_names": json.dumps(list(model.style_names)),
-                "use_case": model.use_case,
-                "image": f"float32 RGB (1, 3, H, W), values 0..1, {min_size} <= H, W <= {max_size}",
-                "stylizedImage": "float32 RGB (1, 3, H, W), values 0..1",
-            }
-            if multi:
-                meta["style_weights"] = f"float32 (1, {model.num_styles}): one weight per style, normalised to sum 1"
-            for key, value in meta.items():
-                proto.metadata_props.add(key=key, value=value)
-            onnx.checker.check_model(proto)
-            onnx.save(proto, str(tmp))
-    finally:
-        net.to(was_device)
+    with _on_cpu(model.network) as net, atomic_path(path) as tmp:
+        torch.onnx.export(
+            _Exportable(net).eval(),
+            args,
+            str(tmp),
+            dynamo=True,
+            opset_version=opset,
+            input_names=names,
+            output_names=["stylizedImage"],
+            dynamic_shapes=shapes,
+            external_data=False,
+            verbose=False,
+        )
+        proto = onnx.load(str(tmp))
+        proto.doc_string = DESCRIPTION
+        proto.producer_name = "style-studio"
+        proto.producer_version = model.config.package_version
+        meta = {
+            "studio_config": model.config.to_json(),
+            "style_names": json.dumps(list(model.style_names)),
+            "use_case": model.use_case,
+            "image": f"float32 RGB (1, 3, H, W), values 0..1, {min_size} <= H, W <= {max_size}",
+            "stylizedImage": "float32 RGB (1, 3, H, W), values 0..1",
+        }
+        if multi:
+            meta["style_weights"] = f"float32 (1, {model.num_styles}): one weight per style, normalised to sum 1"
+        for key, value in meta.items():
+            proto.metadata_props.add(key=key, value=value)
+        onnx.checker.check_model(proto)
+        onnx.save(proto, str(tmp))
     return path
 
 
@@ -142,15 +148,8 @@ def check_onnx(path: str | os.PathLike[str], model: StyleModel, height: int = 13
         weights = rng.random((1, model.num_styles), dtype=np.float32) + 0.1
         feeds["style_weights"] = weights
     out = session.run(["stylizedImage"], feeds)[0]
-    net = model.network
-    was_device = next(net.parameters()).device
-    try:
-        with torch.no_grad():
-            ref = _Exportable(net.to("cpu").eval())(
-                torch.from_numpy(image), None if weights is None else torch.from_numpy(weights)
-            ).numpy()
-    finally:
-        net.to(was_device)
+    with _on_cpu(model.network) as net, torch.no_grad():
+        ref = _Exportable(net)(torch.from_numpy(image), None if weights is None else torch.from_numpy(weights)).numpy()
     if out.shape != ref.shape:
         raise StudioError(f"ONNX output shape {out.shape} differs from PyTorch's {ref.shape}")
     return float(np.abs(out - ref).max())

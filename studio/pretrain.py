@@ -24,7 +24,7 @@ import torch
 
 from .config import NetworkConfig, check_choice
 from .data import load_pool, random_crops, resolve_content
-from .device import autocast_dtype, resolve_device
+from .device import resolve_device, training_autocast_dtype
 from .errors import StudioError
 from .fileio import atomic_path
 from .lossnet import load_vgg
@@ -75,7 +75,7 @@ def pretrain(
     for group in opt.param_groups:
         group["lr_scale"] = 1.0
     gen = torch.Generator(device=dev).manual_seed(seed)
-    amp = autocast_dtype(dev, training=True)
+    amp = training_autocast_dtype(dev)
     style = torch.ones(batch_size, 1, device=dev)
 
     def forward(x: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, ...]:

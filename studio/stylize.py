@@ -13,13 +13,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import math
 
 import torch
 import torch.nn.functional as F
 
-from .device import autocast_dtype
 from .networks import TransformerNet
 
 OVERLAP = 64  # pixels cross-faded between neighbouring tiles
@@ -36,13 +34,6 @@ def default_tile(device: torch.device) -> int:
     return 2048
 
 
-def _autocast(device: torch.device) -> contextlib.AbstractContextManager[None]:
-    dtype = autocast_dtype(device, training=False)
-    if dtype is None:
-        return contextlib.nullcontext()
-    return torch.autocast(device.type, dtype=dtype)
-
-
 def _forward_padded(net: TransformerNet, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
     """(B, 3, H, W) -> (B, 3, H, W) for any H, W >= 1.
 
@@ -55,9 +46,7 @@ def _forward_padded(net: TransformerNet, x: torch.Tensor, style: torch.Tensor) -
     if ph or pw:
         mode = "reflect" if h > ph and w > pw else "replicate"
         x = F.pad(x, (0, pw, 0, ph), mode=mode)
-    with _autocast(x.device):
-        y = net(x, style)
-    y = y.float().clamp_(0.0, 1.0)
+    y = net(x, style).clamp_(0.0, 1.0)
     return y[..., :h, :w]
 
 

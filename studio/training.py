@@ -45,7 +45,7 @@ from .config import (
     style_strength_weight,
 )
 from .data import ContentSpec, builtin_content, load_pool, random_crops, resolve_content
-from .device import autocast_dtype, resolve_device
+from .device import resolve_device, training_autocast_dtype
 from .errors import StudioError
 from .fileio import atomic_path, atomic_write_text
 from .losses import PerceptualLoss, style_targets
@@ -197,7 +197,7 @@ class Trainer:
         memory_format = torch.channels_last if dev.type == "cuda" and self._channels_last else torch.contiguous_format
         net.to(memory_format=memory_format)
         vgg.to(memory_format=memory_format)
-        amp = autocast_dtype(dev, training=True)
+        amp = training_autocast_dtype(dev)
 
         def forward(content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, ...]:
             # cache_enabled=False: autocast's weight cache must not outlive a CUDA graph capture

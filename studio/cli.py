@@ -16,6 +16,7 @@ from typing import Any
 from .errors import StudioError
 
 EXIT_ERROR = 2
+EXPORT_FORMATS = ("mlpackage", "mlmodel", "onnx")
 EXIT_INTERRUPTED = 130
 
 
@@ -52,12 +53,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (luminance-only)")
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
-    e = sub.add_parser("export", help="export a model for other runtimes")
+    e = sub.add_parser("export", help="export a model as Core ML (.mlpackage, .mlmodel) or ONNX")
     e.add_argument("model", metavar="MODEL")
-    e.add_argument("--format", required=True, choices=["onnx"], help="onnx (Core ML formats follow)")
-    e.add_argument("--min-size", type=int, default=64, help="smallest image side the file accepts (default 64)")
-    e.add_argument("--max-size", type=int, default=4096, help="largest image side (default 4096)")
-    e.add_argument("-o", "--output", required=True, metavar="PATH")
+    e.add_argument("-o", "--output", required=True, metavar="PATH", help="Style.mlpackage, Style.mlmodel or style.onnx")
+    e.add_argument("--format", choices=EXPORT_FORMATS, help="default: from the output's suffix")
+    e.add_argument("--min-size", type=int, help="smallest image side accepted (default 64)")
+    e.add_argument("--max-size", type=int, help="largest image side (default 2048 for Core ML, 4096 for ONNX)")
+    e.add_argument("--size", metavar="WxH", help="one fixed size, e.g. 512 or 640x480 (.mlmodel default 512)")
+    e.add_argument("--sizes", metavar="WxH,WxH", help=".mlpackage only: enumerated sizes, e.g. 512x512,1024x768")
+    e.add_argument("--precision", choices=["mixed", "float16", "float32"], help="Core ML only (default mixed)")
+    e.add_argument("--author", help="author shown in Xcode / stored in the file (default 'Style Studio user')")
+    e.add_argument("--license", help="licence text (default: unspecified)")
+    e.add_argument("--model-version", metavar="VERSION", help="the model's version string (default 1.0)")
+    e.add_argument("--description", help="short description (default: styles, use case, strength, density)")
 
     i = sub.add_parser("info", help="describe a model file")
     i.add_argument("model", metavar="MODEL")
@@ -183,15 +191,61 @@ def _stylize(args: argparse.Namespace) -> int:
     return 0
 
 
+def parse_size(text: str, option: str) -> tuple[int, int]:
+    """'512' -> (512, 512); '640x480' (width x height) -> (480, 640), as (height, width)."""
+    parts = text.lower().replace("×", "x").split("x")
+    if len(parts) in (1, 2) and all(p.strip().isdigit() for p in parts):
+        w, h = int(parts[0]), int(parts[-1])
+        return h, w
+    raise StudioError(f"{option} takes sizes like 512 or 640x480 (width x height), got {text!r}")
+
+
 def _export(args: argparse.Namespace) -> int:
-    from .export import check_onnx
     from .model import load
 
+    out = Path(args.output)
+    fmt = args.format or out.suffix.lstrip(".")
+    if fmt not in EXPORT_FORMATS:
+        raise StudioError(f"cannot tell the format from {out.name!r}: end -o in .mlpackage, .mlmodel or .onnx")
+    if out.suffix != f".{fmt}":
+        raise StudioError(f"--format {fmt} writes a .{fmt} file, but -o is {out.name!r}")
+    meta = {"author": args.author, "license": args.license, "version": args.model_version}
+    meta["description"] = args.description
     model = load(args.model, device="cpu")
-    path = model.export_onnx(args.output, min_size=args.min_size, max_size=args.max_size)
-    diff = check_onnx(path, model)
-    print(f"{path}: {path.stat().st_size / 1e6:.1f} MB, onnxruntime vs PyTorch max abs difference {diff:.2e}")
+    if fmt == "onnx":
+        for option, value in (("--size", args.size), ("--sizes", args.sizes), ("--precision", args.precision)):
+            if value is not None:
+                raise StudioError(f"{option} applies to Core ML exports; ONNX files take any size (--min/--max-size)")
+        from .export import check_onnx
+
+        path = model.export_onnx(out, min_size=args.min_size or 64, max_size=args.max_size or 4096, **meta)
+        diff = check_onnx(path, model)
+        print(f"{path}: {_size_mb(path):.2f} MB, onnxruntime vs PyTorch max abs difference {diff:.2e}")
+        return 0
+    from .coreml import check_coreml
+
+    size = parse_size(args.size, "--size") if args.size else None
+    sizes = [parse_size(part, "--sizes") for part in args.sizes.split(",")] if args.sizes else None
+    path = model.export_coreml(
+        out,
+        min_size=args.min_size,
+        max_size=args.max_size,
+        sizes=sizes,
+        size=size,
+        precision=args.precision or "mixed",
+        **meta,
+    )
+    diff = check_coreml(path, model)
+    print(
+        f"{path}: {_size_mb(path):.2f} MB; reference run of the file vs PyTorch: max abs difference {diff:.2e} "
+        "(0..1 scale; Core ML itself runs only on macOS)"
+    )
     return 0
+
+
+def _size_mb(path: Path) -> float:
+    files = [path] if path.is_file() else [p for p in path.rglob("*") if p.is_file()]
+    return sum(p.stat().st_size for p in files) / 1e6
 
 
 def _info(args: argparse.Namespace) -> int:

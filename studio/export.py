@@ -1,4 +1,4 @@
-"""Exporting style models for other runtimes: ONNX (Core ML follows in its issue).
+"""Exporting style models for other runtimes: ONNX here, Core ML in :mod:`studio.coreml`.
 
 The exported graph wraps the network so that apps need no pre- or post-processing of their own:
 
@@ -37,7 +37,7 @@ DESCRIPTION = "Style Studio style-transfer model: image (1,3,H,W) RGB 0..1 -> st
 
 
 @contextlib.contextmanager
-def _on_cpu(net: TransformerNet) -> Iterator[TransformerNet]:
+def on_cpu(net: TransformerNet) -> Iterator[TransformerNet]:
     """The network on the CPU in eval mode for the duration; then back on its device."""
     device = next(net.parameters()).device
     try:
@@ -64,6 +64,33 @@ class _Exportable(nn.Module):
         return y[:, :, :h, :w].clamp(0.0, 1.0)
 
 
+def check_metadata(
+    model: StyleModel,
+    *,
+    author: str | None,
+    license: str | None,
+    version: str | None,
+    description: str | None,
+) -> dict[str, str]:
+    """The descriptive fields every export carries, with defaults; each must be a one-line string if given."""
+    given = {"author": author, "license": license, "version": version, "description": description}
+    for name, value in given.items():
+        if value is not None and (not isinstance(value, str) or "\n" in value or len(value) > 1000):
+            raise StudioError(f"{name} must be one line of text (up to 1000 characters), got {value!r}")
+    c = model.config
+    styles = ", ".join(c.style_names)
+    default_description = (
+        f"Style transfer ({styles}): {c.use_case} model, style strength {c.style_strength:g}, "
+        f"density {c.style_density}, {c.iterations} iterations; made with Style Studio"
+    )
+    return {
+        "author": author if author is not None else "Style Studio user",
+        "license": license if license is not None else "Unspecified: ask the model's author",
+        "version": version if version is not None else "1.0",
+        "description": description if description is not None else default_description,
+    }
+
+
 def _check_sizes(min_size: int, max_size: int) -> None:
     for name, value in (("min_size", min_size), ("max_size", max_size)):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -81,6 +108,10 @@ def export_onnx(
     min_size: int = MIN_SIDE,
     max_size: int = 4096,
     opset: int = 18,
+    author: str | None = None,
+    license: str | None = None,
+    version: str | None = None,
+    description: str | None = None,
 ) -> Path:
     """Write ``model`` as an ONNX file with dynamic height and width (atomically); returns the path."""
     import onnx
@@ -91,6 +122,7 @@ def export_onnx(
     _check_sizes(min_size, max_size)
     if isinstance(opset, bool) or not isinstance(opset, int) or opset < 17:
         raise StudioError(f"opset must be 17 or newer, got {opset!r}")
+    info = check_metadata(model, author=author, license=license, version=version, description=description)
     side = max(min_size, min(256, max_size))
     image = torch.rand(1, 3, side, side)
     height = torch.export.Dim("height", min=min_size, max=max_size)
@@ -102,7 +134,7 @@ def export_onnx(
     if multi:
         shapes["style_weights"] = None
         names.append("style_weights")
-    with _on_cpu(model.network) as net, atomic_path(path) as tmp:
+    with on_cpu(model.network) as net, atomic_path(path) as tmp:
         torch.onnx.export(
             _Exportable(net).eval(),
             args,
@@ -116,10 +148,13 @@ def export_onnx(
             verbose=False,
         )
         proto = onnx.load(str(tmp))
-        proto.doc_string = DESCRIPTION
+        proto.doc_string = f"{info['description']}. {DESCRIPTION}"
         proto.producer_name = "style-studio"
         proto.producer_version = model.config.package_version
         meta = {
+            "author": info["author"],
+            "license": info["license"],
+            "version": info["version"],
             "studio_config": model.config.to_json(),
             "style_names": json.dumps(list(model.style_names)),
             "use_case": model.use_case,
@@ -148,7 +183,7 @@ def check_onnx(path: str | os.PathLike[str], model: StyleModel, height: int = 13
         weights = rng.random((1, model.num_styles), dtype=np.float32) + 0.1
         feeds["style_weights"] = weights
     out = session.run(["stylizedImage"], feeds)[0]
-    with _on_cpu(model.network) as net, torch.no_grad():
+    with on_cpu(model.network) as net, torch.no_grad():
         ref = _Exportable(net)(torch.from_numpy(image), None if weights is None else torch.from_numpy(weights)).numpy()
     if out.shape != ref.shape:
         raise StudioError(f"ONNX output shape {out.shape} differs from PyTorch's {ref.shape}")

@@ -25,6 +25,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from studio.errors import StudioError
+from studio.fileio import new_file_mode
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -445,7 +446,7 @@ def save_image(image: Image.Image, path: str | os.PathLike, quality: int = 95) -
     try:
         with handle:
             if hasattr(os, "fchmod"):
-                os.fchmod(handle.fileno(), _file_mode_for(target))
+                os.fchmod(handle.fileno(), new_file_mode(target))
             prepared.save(handle, format=fmt, **params)
             handle.flush()
             os.fsync(handle.fileno())
@@ -490,23 +491,6 @@ def _prepare_for_format(image: Image.Image, fmt: str) -> Image.Image:
     if icc and _family(image.mode) == _family(out.mode):
         out.info["icc_profile"] = icc
     return out
-
-
-def _file_mode_for(target: pathlib.Path) -> int:
-    """Permissions for the new file: the replaced file's, else ``0o666`` less the process umask."""
-    try:
-        return target.stat().st_mode & 0o777
-    except OSError:
-        pass
-    umask = 0o022
-    try:
-        for line in pathlib.Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                umask = int(line.split()[1], 8)
-                break
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0o666 & ~umask
 
 
 def _fsync_dir(directory: pathlib.Path) -> None:

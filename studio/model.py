@@ -197,12 +197,64 @@ class StyleModel:
         return path
 
     def export_onnx(
-        self, path: str | os.PathLike[str], *, min_size: int = 64, max_size: int = 4096, opset: int = 18
+        self,
+        path: str | os.PathLike[str],
+        *,
+        min_size: int = 64,
+        max_size: int = 4096,
+        opset: int = 18,
+        author: str | None = None,
+        license: str | None = None,
+        version: str | None = None,
+        description: str | None = None,
     ) -> Path:
         """Write an ONNX model with dynamic height and width; see :mod:`studio.export` for its inputs."""
         from .export import export_onnx
 
-        return export_onnx(self, path, min_size=min_size, max_size=max_size, opset=opset)
+        return export_onnx(
+            self,
+            path,
+            min_size=min_size,
+            max_size=max_size,
+            opset=opset,
+            author=author,
+            license=license,
+            version=version,
+            description=description,
+        )
+
+    def export_coreml(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        min_size: int | None = None,
+        max_size: int | None = None,
+        sizes: Sequence[int | tuple[int, int]] | None = None,
+        size: int | tuple[int, int] | None = None,
+        precision: str = "mixed",
+        author: str | None = None,
+        license: str | None = None,
+        version: str | None = None,
+        description: str | None = None,
+    ) -> Path:
+        """Write a Core ML model: ``.mlpackage`` (flexible size, default 64-2048 px; or ``sizes``/``size``) or
+        ``.mlmodel`` (fixed ``size``, default 512). Input ``image`` (and ``index``, style weights, for multi-style
+        models), output ``stylizedImage``; see :mod:`studio.coreml`."""
+        from .coreml import export_coreml
+
+        return export_coreml(
+            self,
+            path,
+            min_size=min_size,
+            max_size=max_size,
+            sizes=sizes,
+            size=size,
+            precision=precision,
+            author=author,
+            license=license,
+            version=version,
+            description=description,
+        )
 
 
 def _weight(key: object, value: object) -> float:

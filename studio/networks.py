@@ -58,6 +58,8 @@ class CondInstanceNorm(nn.Module):
             xhat = F.instance_norm(x, eps=self.eps)
             if self.spike_limit is not None and torch.is_grad_enabled():
                 self.spike = xhat.float().abs().sub(self.spike_limit).clamp_min(0).pow(2).mean()
+            if torch.jit.is_tracing():  # Core ML's converter has no addcmul
+                return (xhat * gamma + beta).to(x.dtype)
             return torch.addcmul(beta.to(xhat.dtype), xhat, gamma.to(xhat.dtype)).to(x.dtype)
         if self.stats_mode == "use":
             assert self.stats is not None, "stats_mode 'use' needs a recorded pass first"

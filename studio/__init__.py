@@ -7,6 +7,8 @@ The public API, in Turi Create's spirit::
     model.stylize("photo.jpg")                  # -> path of photo-stylized.jpg
     model.save("painting.safetensors")
     model = studio.load("painting.safetensors")
+    studio.presets()                            # the built-in styles; studio.preset("ink-wash").load()
+    studio.quicklook("painting.jpg", "me.jpg")  # preview a style without training
 
 Everything not listed in ``__all__`` is private.
 """
@@ -19,10 +21,14 @@ from .api import create, resume  # noqa: E402
 from .config import TrainConfig  # noqa: E402
 from .errors import StudioError  # noqa: E402
 from .model import StyleModel, load  # noqa: E402
+from .presets import Preset, preset, presets  # noqa: E402
+from .quicklook import QuickLookProgress, quicklook  # noqa: E402
 from .training import Progress, Trainer  # noqa: E402
 
 __all__ = [
+    "Preset",
     "Progress",
+    "QuickLookProgress",
     "StudioError",
     "StyleModel",
     "TrainConfig",
@@ -30,5 +36,8 @@ __all__ = [
     "__version__",
     "create",
     "load",
+    "preset",
+    "presets",
+    "quicklook",
     "resume",
 ]

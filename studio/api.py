@@ -32,6 +32,7 @@ def create(
     checkpoint_interval: int = 100,
     loss_network: str = "hed",
     compile: bool = False,
+    style_names: Sequence[str] | None = None,
 ) -> StyleModel:
     """Train a style model, as Create ML's Style Transfer template does.
 
@@ -51,6 +52,7 @@ def create(
         loss_network: "hed" (bundled VGG16, default) or "torchvision" (ImageNet VGG16, if cached).
         batch_size: crops per iteration; None = 8 on GPUs, 2 on the CPU (a CPU iteration is ~20x slower).
         compile: run the training step through ``torch.compile``.
+        style_names: one name per style image (default: the file names).
 
     For snapshots and cancelling while training runs, build a :class:`studio.Trainer` and call ``run``.
     """
@@ -69,7 +71,15 @@ def create(
         loss_network=loss_network,
         compile=compile,
     )
-    trainer = Trainer(style_images, content, config, validation=validation, device=dev, session_dir=session_dir)
+    trainer = Trainer(
+        style_images,
+        content,
+        config,
+        validation=validation,
+        device=dev,
+        session_dir=session_dir,
+        style_names=style_names,
+    )
     return trainer.run(on_progress)
 
 

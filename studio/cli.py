@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,8 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--compile", action="store_true", help="use torch.compile for the training step")
     t.add_argument("-o", "--output", required=True, metavar="MODEL.safetensors")
 
-    s = sub.add_parser("stylize", help="stylize images with a trained model")
-    s.add_argument("model", metavar="MODEL")
+    s = sub.add_parser("stylize", help="stylize images with a trained model or a preset")
+    s.add_argument("model", metavar="MODEL", help="a .safetensors model, preset:NAME, or preset:all to blend presets")
+    s.add_argument("--use-case", default="image", choices=["image", "video"], help="which preset model (presets only)")
     s.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders of images")
     s.add_argument("-o", "--out-dir", metavar="OUT_DIR", help="where results go (default: beside each input)")
     s.add_argument("--style", help="style index or name, or blend weights like 0:0.7,2:0.3")
@@ -66,6 +68,19 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--license", help="licence text (default: unspecified)")
     e.add_argument("--model-version", metavar="VERSION", help="the model's version string (default 1.0)")
     e.add_argument("--description", help="short description (default: styles, use case, strength, density)")
+
+    q = sub.add_parser("quicklook", help="preview a style on one photo without training (optimisation)")
+    q.add_argument("style", metavar="STYLE_IMAGE")
+    q.add_argument("content", metavar="PHOTO")
+    q.add_argument("-o", "--output", required=True, metavar="OUT.png|jpg")
+    q.add_argument("--strength", type=float, default=5, help="style strength 1-10 (default 5)")
+    q.add_argument("--density", type=int, default=256, help="style density 64-1024 (default 256)")
+    q.add_argument("--size", type=int, help="longer side of the preview (default 512 on a GPU, 256 on the CPU)")
+    q.add_argument("--iterations", type=int, help="optimisation steps (default 200 on a GPU, 100 on the CPU)")
+    q.add_argument("--max-seconds", type=float, help="time limit (default 60 on the CPU, none on a GPU)")
+    q.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+
+    sub.add_parser("presets", help="list the preset styles")
 
     i = sub.add_parser("info", help="describe a model file")
     i.add_argument("model", metavar="MODEL")
@@ -172,7 +187,14 @@ def _stylize(args: argparse.Namespace) -> int:
 
     inputs = resolve_content(args.inputs, what="input")
     style = parse_style(args.style)
-    model = load(args.model, device=args.device)
+    if args.model.startswith("preset:"):
+        from .presets import load_spec
+
+        model = load_spec(args.model, use_case=args.use_case, device=args.device)
+    else:
+        if args.use_case != "image":
+            raise StudioError("--use-case picks a preset's model; a model file has its own use case")
+        model = load(args.model, device=args.device)
     model.style_vector(style)  # validate before any work
     if args.out_dir:
         out_dir = Path(args.out_dir)
@@ -248,6 +270,54 @@ def _size_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in files) / 1e6
 
 
+def _quicklook(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .media import save_image
+    from .quicklook import quicklook
+
+    out = Path(args.output)
+    if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
+        raise StudioError(f"-o must end in .png, .jpg or .webp, got {out.name!r}")
+    bar = tqdm(desc="quick look", unit="step", leave=False)
+
+    def progress(p: object) -> None:
+        bar.total = p.total  # type: ignore[attr-defined]
+        bar.n = p.iteration  # type: ignore[attr-defined]
+        bar.set_postfix(style=f"{p.style_loss:.3f}", refresh=True)  # type: ignore[attr-defined]
+
+    try:
+        image = quicklook(
+            args.style,
+            args.content,
+            style_strength=args.strength,
+            style_density=args.density,
+            size=args.size,
+            iterations=args.iterations,
+            max_seconds=args.max_seconds,
+            device=args.device,
+            on_progress=progress,
+        )
+    finally:
+        bar.close()
+    print(save_image(image, out))
+    return 0
+
+
+def _presets(args: argparse.Namespace) -> int:
+    from .presets import presets, presets_dir
+
+    found = presets()
+    if not found:
+        raise StudioError(f"no presets found in {presets_dir()}")
+    width = max(len(p.name) for p in found)
+    for p in found:
+        print(f"{p.name:{width}s}  {'+'.join(p.use_cases):11s}  strength {p.strength:g}, density {p.density:4d}  "
+              f"{p.description}")  # fmt: skip
+    print("\nuse: studio stylize preset:NAME PHOTO  |  blend: studio stylize preset:all PHOTO --style a:0.6,b:0.4")
+    return 0
+
+
 def _info(args: argparse.Namespace) -> int:
     from .model import load
 
@@ -261,6 +331,10 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
+def _one_line_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
+    print(f"studio: warning: {message}", file=sys.stderr)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -272,9 +346,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    handler = {"train": _train, "stylize": _stylize, "export": _export, "info": _info}[args.command]
+    handlers = {"train": _train, "stylize": _stylize, "export": _export, "info": _info}
+    handlers |= {"quicklook": _quicklook, "presets": _presets}
+    handler = handlers[args.command]
     try:
-        return handler(args)
+        with warnings.catch_warnings():
+            warnings.showwarning = _one_line_warning  # e.g. a broken preset skipped: one line, no source dump
+            return handler(args)
     except StudioError as exc:
         print(f"studio {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_ERROR

@@ -184,14 +184,20 @@ class StyleModel:
         return save_image(result, folder / f"{source.stem}-stylized{ext}")
 
     # --- files ----------------------------------------------------------------------------------------------
-    def save(self, path: str | os.PathLike[str]) -> Path:
-        """Write the model as one safetensors file (atomically); returns the path."""
+    def save(self, path: str | os.PathLike[str], precision: str = "float32") -> Path:
+        """Write the model as one safetensors file (atomically); returns the path.
+
+        ``precision="float16"`` halves the file (the presets ship so); loading always computes in fp32.
+        """
         from safetensors.torch import save_file
 
         path = Path(path)
         if path.suffix != ".safetensors":
             raise StudioError(f"model files end in .safetensors, got {path.name!r}")
-        state = {k: v.detach().to("cpu", torch.float32).contiguous() for k, v in self._net.state_dict().items()}
+        if precision not in ("float32", "float16"):
+            raise StudioError(f"precision must be float32 or float16, got {precision!r}")
+        dtype = torch.float16 if precision == "float16" else torch.float32
+        state = {k: v.detach().to("cpu", dtype).contiguous() for k, v in self._net.state_dict().items()}
         with atomic_path(path) as tmp:
             save_file(state, str(tmp), metadata={"format": FORMAT_NAME, "studio": self.config.to_json()})
         return path

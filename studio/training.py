@@ -112,6 +112,7 @@ class Trainer:
         device: str | torch.device | None = "auto",
         session_dir: str | os.PathLike[str] | None = None,
         recipe: LossRecipe | None = None,
+        style_names: Sequence[str] | None = None,
         _resuming: bool = False,
     ) -> None:
         self.config = config or TrainConfig()
@@ -128,7 +129,7 @@ class Trainer:
             raise StudioError(f"at most 64 styles in one model, got {len(items)}")
         loaded = [_load_rgb(item, f"style-{i + 1}") for i, item in enumerate(items)]
         self.style_arrays = [rgb for rgb, _ in loaded]
-        self.style_names = _unique([name for _, name in loaded])
+        self.style_names = _unique([name for _, name in loaded]) if style_names is None else _names(style_names, items)
         self.content_paths = resolve_content(content)
         self.content_is_builtin = content is None
         if validation is not None:
@@ -564,6 +565,18 @@ class _Stepper:
         static_style.copy_(style)
         self.graph.replay()
         return style_loss, content_loss
+
+
+def _names(names: Sequence[str], items: list[object]) -> list[str]:
+    """Given style names: one per style image, each a non-empty line of text, no two alike."""
+    if isinstance(names, str) or len(names) != len(items):
+        raise StudioError(f"give one style name per style image ({len(items)}), got {names!r}")
+    for name in names:
+        if not isinstance(name, str) or not name.strip() or "\n" in name or len(name) > 100:
+            raise StudioError(f"style names must be one line of text (1-100 characters), got {name!r}")
+    if len(set(names)) != len(names):
+        raise StudioError(f"style names must differ, got {list(names)!r}")
+    return [n.strip() for n in names]
 
 
 def _unique(names: list[str]) -> list[str]:

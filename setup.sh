@@ -24,3 +24,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 .venv/bin/python -c "from studio.lossnet import prepare_weights; print('loss-network weights:', prepare_weights())"
+# The browser tests drive Debian's chromium (a downloaded browser cannot be installed here); best effort.
+if [ -n "$extras" ] && [ ! -x /usr/bin/chromium ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian's chromium for the browser tests"
+    { apt-get install -y -q chromium || { apt-get update -q && apt-get install -y -q chromium; }; } >/dev/null 2>&1 \
+      || echo "setup: could not install chromium; the browser tests will skip"
+  else
+    echo "setup: no /usr/bin/chromium (apt-get install chromium as root); the browser tests will skip"
+  fi
+fi

@@ -1,6 +1,6 @@
 """Quick look timing: seconds to a preview at a few sizes (first call includes loading the loss network).
 
-    python bench/quicklook_speed.py [--style presets/neon-lines/style.jpg] [--photo PHOTO] [--device auto]
+python bench/quicklook_speed.py [--style presets/neon-lines/style.jpg] [--photo PHOTO] [--device auto]
 """
 
 from __future__ import annotations

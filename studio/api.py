@@ -57,8 +57,6 @@ def create(
     For snapshots and cancelling while training runs, build a :class:`studio.Trainer` and call ``run``.
     """
     dev = resolve_device(device)
-    if batch_size is None:
-        batch_size = 2 if dev.type == "cpu" else 8
     config = TrainConfig(
         iterations=iterations,
         style_strength=style_strength,

@@ -113,7 +113,7 @@ class TrainConfig:
     style_strength: float = 5.0
     style_density: int = 256
     use_case: str = "image"
-    batch_size: int = 8
+    batch_size: int | None = None  # None: 8 on a GPU, 2 on the CPU (resolved by the Trainer)
     crop_size: int = 256
     seed: int = 0
     report_interval: int = 5
@@ -133,7 +133,8 @@ class TrainConfig:
                 f"{DENSITY_RANGE[1]}, got {self.style_density}"
             )
         check_choice("use_case", self.use_case, USE_CASES)
-        check_int("batch_size", self.batch_size, 1, 256)
+        if self.batch_size is not None:
+            check_int("batch_size", self.batch_size, 1, 256)
         check_int("crop_size", self.crop_size, 32, 2048)
         if self.crop_size % 4:
             raise StudioError(f"crop_size must be a multiple of 4, got {self.crop_size}")

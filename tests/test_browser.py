@@ -1,0 +1,96 @@
+"""Real-browser test: Playwright drives Debian's headless Chromium through the studio like a user.
+
+Skips where /usr/bin/chromium or Playwright is missing. Screenshots go to the test's temp folder (the path
+is printed), to be looked at.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from conftest import synthetic_photo
+from PIL import Image
+
+pytest.importorskip("gradio")
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium")
+
+
+@pytest.fixture(scope="module")
+def url() -> Iterator[str]:
+    from ui import build_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    demo = build_app()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        demo.close()
+
+
+@pytest.fixture
+def page(url: str) -> Iterator[object]:
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page.goto(url)
+        yield page
+        browser.close()
+
+
+def test_pick_a_preset_and_stylize_a_photo(page: object, tmp_path: Path) -> None:
+    Image.fromarray(synthetic_photo(240, 180, 0)).save(tmp_path / "photo.png")
+    gallery = page.locator("#preset-gallery img")  # type: ignore[attr-defined]
+    gallery.first.wait_for(state="visible", timeout=30_000)
+    assert gallery.count() >= 10  # the preset thumbnails
+    page.screenshot(path=str(tmp_path / "styles.png"), full_page=True)  # type: ignore[attr-defined]
+    page.get_by_role("tab", name="Preview").click()  # type: ignore[attr-defined]
+    page.locator("#preview-style input").click()  # type: ignore[attr-defined]
+    page.get_by_role("option", name="Neon lines").click()  # type: ignore[attr-defined]
+    page.locator("#preview-photo input[type=file]").set_input_files(str(tmp_path / "photo.png"))  # type: ignore[attr-defined]
+    page.locator("#preview-go").click()  # type: ignore[attr-defined]
+    result = page.locator("#preview-result img")  # type: ignore[attr-defined]
+    result.first.wait_for(state="visible", timeout=60_000)
+    page.wait_for_timeout(500)  # type: ignore[attr-defined]
+    page.screenshot(path=str(tmp_path / "preview.png"), full_page=True)  # type: ignore[attr-defined]
+    print(f"screenshot: {tmp_path / 'preview.png'}")
+    download = page.locator('#preview-download [aria-label="stylized.png"]')  # type: ignore[attr-defined]
+    download.first.wait_for(state="visible", timeout=30_000)
+    page.screenshot(path=str(tmp_path / "preview.png"), full_page=True)  # type: ignore[attr-defined]
+    assert result.count() >= 2  # before and after
+
+
+def test_upload_a_style_train_and_download(page: object, tmp_path: Path) -> None:
+    from conftest import stripes
+
+    Image.fromarray(stripes(128, 128, period=12)).save(tmp_path / "style.png")
+    page.get_by_role("tab", name="Train").click()  # type: ignore[attr-defined]
+    page.locator("#train-styles input[type=file]").set_input_files(str(tmp_path / "style.png"))  # type: ignore[attr-defined]
+    page.locator("#train-usecase").get_by_text("video").click()  # type: ignore[attr-defined]
+    iterations = page.locator("#train-iterations input[type=number]")  # type: ignore[attr-defined]
+    iterations.fill("10")
+    iterations.press("Enter")
+    page.locator("#train-go").click()  # type: ignore[attr-defined]
+    preview = page.locator("#train-preview img")  # type: ignore[attr-defined]
+    preview.first.wait_for(state="visible", timeout=120_000)  # the first report, at iteration 5
+    page.get_by_text("Training done").wait_for(timeout=120_000)  # type: ignore[attr-defined]
+    page.screenshot(path=str(tmp_path / "train.png"), full_page=True)  # type: ignore[attr-defined]
+    legend = page.locator("#train-plot").get_by_text("content", exact=True)  # type: ignore[attr-defined]
+    assert legend.count() >= 1  # the loss plot drew its lines (its legend names them)
+    page.get_by_role("tab", name="Output").click()  # type: ignore[attr-defined]
+    page.get_by_text("| iterations |").count()  # type: ignore[attr-defined]
+    page.locator("#output-go").click()  # type: ignore[attr-defined]
+    page.locator("#output-file [aria-label$='.safetensors']").wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    page.screenshot(path=str(tmp_path / "output.png"), full_page=True)  # type: ignore[attr-defined]
+    print(f"screenshots: {tmp_path}")
+    assert page.locator("#output-card").inner_text().count("10") >= 1  # type: ignore[attr-defined]

@@ -61,8 +61,3 @@ class ModelStore:
             path = Path(tmp) / "model.safetensors"
             path.write_bytes(data)
             return load(path, device=device)
-
-    def file(self, session: str, key: str, folder: str | Path) -> Path:
-        """The model's safetensors file, written into ``folder`` for download."""
-        model = self.load(session, key, device="cpu")
-        return model.save(Path(folder) / "model.safetensors")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import queue
 import tempfile
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -78,9 +79,9 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
     def stream(sid: str, trainer: Trainer, run_dir: Path, label: str) -> Iterator[tuple[Any, ...]]:
         events: queue.Queue[Progress] = queue.Queue()
         result: list[Any] = []
-        run = runs[sid] = _Run(trainer, run_dir, runs[sid].rows if sid in runs and label != "model" else [])
-        if label == "model":
-            run.rows = []
+        # a new model starts a fresh plot; training more continues the last one
+        rows = runs[sid].rows if sid in runs and label != "model" else []
+        run = runs[sid] = _Run(trainer, run_dir, rows)
 
         def work() -> None:
             try:
@@ -132,7 +133,7 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
             raise gr.Error("Add at least one style image.")
         if sid in runs and runs[sid].trainer.running:
             raise gr.Error("A training run is already going in this session: stop it first.")
-        run_dir = workdir / sid / f"run-{len(list((workdir / sid).glob('run-*'))) if (workdir / sid).exists() else 0}"
+        run_dir = workdir / sid / f"run-{uuid.uuid4().hex[:8]}"  # each Train starts a new session folder
         with user_errors():
             config = TrainConfig(iterations=int(n), style_strength=float(s), style_density=int(d), use_case=case)
             trainer = make_trainer(

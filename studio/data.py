@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import os
+import shutil
+import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -32,6 +34,10 @@ POOL_SCALE = 1.25  # each pooled square is this much larger than the crop, for s
 
 ContentSpec = str | os.PathLike[str] | list[str | os.PathLike[str]] | None
 
+# Zip uploads: generous for photo sets, small enough that a zip bomb cannot fill the disk.
+ZIP_MAX_FILES = 2000
+ZIP_MAX_BYTES = 2 * 1024**3  # uncompressed, all images together
+
 
 def builtin_content() -> list[Path]:
     """Paths of the built-in photos, from scikit-image's installed data folder."""
@@ -46,10 +52,75 @@ def builtin_content() -> list[Path]:
     return found
 
 
-def resolve_content(content: ContentSpec, what: str = "content") -> list[Path]:
+def is_zip_path(path: str | os.PathLike[str]) -> bool:
+    return Path(path).suffix.lower() == ".zip"
+
+
+def unpack_zip(
+    path: str | os.PathLike[str], folder: str | os.PathLike[str], max_files: int = ZIP_MAX_FILES,
+    max_bytes: int = ZIP_MAX_BYTES,
+) -> list[Path]:  # fmt: skip
+    """Extract the images of a zip into ``folder`` (flat) and return their paths.
+
+    Only members with an image extension are read; each is written under a new name made of its index and
+    its base name, so member paths (``../x``, absolute paths, links) can never point outside ``folder``.
+    Limits count files and uncompressed bytes; ``zipfile`` stops reading a member at its declared size, so a
+    member that lies about its size fails its CRC instead of growing without bound. On any error nothing is
+    left behind.
+    """
+    src, dest = Path(path), Path(folder)
+    try:
+        archive = zipfile.ZipFile(src)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise StudioError(f"{src.name} is not a readable zip file ({exc})") from None
+    written: list[Path] = []
+    try:
+        with archive:
+            members = [
+                m for m in archive.infolist()
+                if not m.is_dir() and is_image_path(m.filename) and not _hidden(m.filename)
+            ]  # fmt: skip
+            if not members:
+                exts = ", ".join(sorted(IMAGE_EXTENSIONS))
+                raise StudioError(f"no images in {src.name} (looked for {exts})")
+            if len(members) > max_files:
+                raise StudioError(f"{src.name} holds {len(members)} images; the limit is {max_files}")
+            total = sum(m.file_size for m in members)
+            if total > max_bytes:
+                raise StudioError(
+                    f"{src.name} unpacks to {total / 1e6:.0f} MB of images; the limit is {max_bytes / 1e6:.0f} MB"
+                )
+            dest.mkdir(parents=True, exist_ok=True)
+            for i, member in enumerate(members):
+                base = Path(member.filename.replace("\\", "/")).name
+                out = dest / f"{i:04d}-{base}"
+                with archive.open(member) as fin, open(out, "xb") as fout:
+                    written.append(out)
+                    shutil.copyfileobj(fin, fout, 1 << 20)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError) as exc:
+        for p in written:
+            p.unlink(missing_ok=True)
+        raise StudioError(f"could not unpack {src.name}: {exc}") from None
+    except StudioError:
+        for p in written:
+            p.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def _hidden(name: str) -> bool:
+    """macOS resource forks and dot files that zips made on a Mac carry along."""
+    parts = name.replace("\\", "/").split("/")
+    return any(part.startswith(".") or part == "__MACOSX" for part in parts if part not in ("", ".", ".."))
+
+
+def resolve_content(
+    content: ContentSpec, what: str = "content", unzip_to: str | os.PathLike[str] | None = None
+) -> list[Path]:
     """A folder, one file, a list of files, or None (built-in set) -> list of image paths, checked.
 
-    ``what`` names the items in error messages ("content", "input").
+    ``what`` names the items in error messages ("content", "input"). Zip files are unpacked into numbered
+    folders under ``unzip_to`` (see :func:`unpack_zip`); without it a zip is an error.
     """
     if content is None:
         return builtin_content()
@@ -57,9 +128,15 @@ def resolve_content(content: ContentSpec, what: str = "content") -> list[Path]:
     if not items:
         raise StudioError(f"{what} list is empty: give a folder or image files")
     paths: list[Path] = []
+    zips = 0
     for item in items:
         path = Path(item)
-        if path.is_dir():
+        if path.is_file() and is_zip_path(path):
+            if unzip_to is None:
+                raise StudioError(f"{what} {path} is a zip file; unpack it first")
+            paths.extend(unpack_zip(path, Path(unzip_to) / f"zip-{zips}"))
+            zips += 1
+        elif path.is_dir():
             found = sorted(p for p in path.iterdir() if p.is_file() and is_image_path(p))
             if not found:
                 exts = ", ".join(sorted(IMAGE_EXTENSIONS))

@@ -56,7 +56,7 @@ def test_pick_a_preset_and_stylize_a_photo(page: object, tmp_path: Path) -> None
     page.screenshot(path=str(tmp_path / "styles.png"), full_page=True)  # type: ignore[attr-defined]
     page.get_by_role("tab", name="Preview").click()  # type: ignore[attr-defined]
     page.locator("#preview-style input").click()  # type: ignore[attr-defined]
-    page.get_by_role("option", name="Neon lines").click()  # type: ignore[attr-defined]
+    page.get_by_role("option", name="Preset: Neon lines").click()  # type: ignore[attr-defined]
     page.locator("#preview-photo input[type=file]").set_input_files(str(tmp_path / "photo.png"))  # type: ignore[attr-defined]
     page.locator("#preview-go").click()  # type: ignore[attr-defined]
     result = page.locator("#preview-result img")  # type: ignore[attr-defined]
@@ -78,19 +78,30 @@ def test_upload_a_style_train_and_download(page: object, tmp_path: Path) -> None
     page.locator("#train-styles input[type=file]").set_input_files(str(tmp_path / "style.png"))  # type: ignore[attr-defined]
     page.locator("#train-usecase").get_by_text("video").click()  # type: ignore[attr-defined]
     iterations = page.locator("#train-iterations input[type=number]")  # type: ignore[attr-defined]
-    iterations.fill("10")
+    iterations.fill("15")
     iterations.press("Enter")
     page.locator("#train-go").click()  # type: ignore[attr-defined]
     preview = page.locator("#train-preview img")  # type: ignore[attr-defined]
     preview.first.wait_for(state="visible", timeout=120_000)  # the first report, at iteration 5
+    page.screenshot(path=str(tmp_path / "training.png"), full_page=True)  # type: ignore[attr-defined]
     page.get_by_text("Training done").wait_for(timeout=120_000)  # type: ignore[attr-defined]
     page.screenshot(path=str(tmp_path / "train.png"), full_page=True)  # type: ignore[attr-defined]
     legend = page.locator("#train-plot").get_by_text("content", exact=True)  # type: ignore[attr-defined]
     assert legend.count() >= 1  # the loss plot drew its lines (its legend names them)
+    # Preview now offers the trained model, already selected; stylize a photo with it
+    page.get_by_role("tab", name="Preview").click()  # type: ignore[attr-defined]
+    chosen = page.locator("#preview-style input").input_value()  # type: ignore[attr-defined]
+    assert chosen.startswith("Yours: model (15 iterations)"), chosen
+    Image.fromarray(synthetic_photo(200, 150, 3)).save(tmp_path / "photo.png")
+    page.locator("#preview-photo input[type=file]").set_input_files(str(tmp_path / "photo.png"))  # type: ignore[attr-defined]
+    page.locator("#preview-go").click()  # type: ignore[attr-defined]
+    page.locator("#preview-caption").get_by_text("Yours: model").wait_for(timeout=60_000)  # type: ignore[attr-defined]
+    page.screenshot(path=str(tmp_path / "preview-own.png"), full_page=True)  # type: ignore[attr-defined]
     page.get_by_role("tab", name="Output").click()  # type: ignore[attr-defined]
+    assert page.get_by_role("tab", name="Output").count() == 1  # type: ignore[attr-defined]
     page.get_by_text("| iterations |").count()  # type: ignore[attr-defined]
     page.locator("#output-go").click()  # type: ignore[attr-defined]
     page.locator("#output-file [aria-label$='.safetensors']").wait_for(timeout=60_000)  # type: ignore[attr-defined]
     page.screenshot(path=str(tmp_path / "output.png"), full_page=True)  # type: ignore[attr-defined]
     print(f"screenshots: {tmp_path}")
-    assert page.locator("#output-card").inner_text().count("10") >= 1  # type: ignore[attr-defined]
+    assert page.locator("#output-card").inner_text().count("15") >= 1  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ can do, with engine errors arriving as clear messages."""
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -40,43 +41,74 @@ def _blend(n: int = 11) -> list[float]:
     return [0.0] * n
 
 
-def test_endpoints_are_named(client: Client) -> None:
-    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
-    assert {"/stylize", "/quicklook"} <= names
+def test_readme_documents_every_endpoint(client: Client) -> None:
+    api = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    table = {line.split("`")[1] for line in readme.splitlines() if line.startswith("| `/")}
+    assert table == set(api)
+    assert len(api["/stylize"]["parameters"]) == 7 + len(_blend())  # as the README's example passes them
+    assert len(api["/blend"]["parameters"]) == 1 + len(_blend())
+
+
+def _photo(tmp_path: Path, w: int, h: int, seed: int) -> tuple[np.ndarray, object]:
+    photo = synthetic_photo(w, h, seed)
+    path = tmp_path / f"photo-{seed}.png"
+    Image.fromarray(photo).save(path)
+    return photo, handle_file(str(path))
+
+
+def _rgb(path: str) -> np.ndarray:
+    return np.asarray(Image.open(path).convert("RGB"), np.float32)
 
 
 def test_stylize_a_photo_with_a_preset(client: Client, tmp_path: Path) -> None:
-    photo = synthetic_photo(200, 150, 0)
-    Image.fromarray(photo).save(tmp_path / "photo.png")
-    (before, after), download = client.predict(
-        handle_file(str(tmp_path / "photo.png")), "Neon lines", "image", 1.0, False, 1536, *_blend(),
-        api_name="/stylize",
-    )  # fmt: skip
-    result = np.asarray(Image.open(after).convert("RGB"), np.float32)
+    photo, file = _photo(tmp_path, 200, 150, 0)
+    (before, after), caption, download = client.predict(
+        file, "preset:neon-lines", "before", "image", 1.0, False, 1536, *_blend(), api_name="/stylize"
+    )
+    result = _rgb(after)
     assert result.shape == (150, 200, 3)
     assert np.abs(result - photo).mean() > 8
-    assert np.array_equal(np.asarray(Image.open(download).convert("RGB")), result.astype(np.uint8))
-    assert np.abs(np.asarray(Image.open(before).convert("RGB"), np.float32) - photo).mean() < 1
+    assert np.array_equal(_rgb(download), result)
+    assert np.abs(_rgb(before) - photo).mean() < 1
+    assert caption == "Left: **The photo** · right: **Preset: Neon lines**"
+
+
+def test_compare_two_presets_side_by_side(client: Client, tmp_path: Path) -> None:
+    photo, file = _photo(tmp_path, 128, 96, 4)
+    (left, right), caption, _ = client.predict(
+        file, "preset:ink-wash", "preset:pop-halftone", "video", 1.0, False, 512, *_blend(), api_name="/stylize"
+    )
+    (_, ink), _, _ = client.predict(file, "preset:ink-wash", "before", "video", 1.0, False, 512, *_blend(),
+                                 api_name="/stylize")  # fmt: skip
+    (_, pop), _, _ = client.predict(file, "preset:pop-halftone", "before", "video", 1.0, False, 512, *_blend(),
+                                 api_name="/stylize")  # fmt: skip
+    assert np.array_equal(_rgb(right), _rgb(ink)) and np.array_equal(_rgb(left), _rgb(pop))
+    assert np.abs(_rgb(left) - _rgb(right)).mean() > 8
+    assert caption == "Left: **Preset: Pop halftone** · right: **Preset: Ink wash**"
 
 
 def test_blend_and_video_model(client: Client, tmp_path: Path) -> None:
-    Image.fromarray(synthetic_photo(96, 80, 1)).save(tmp_path / "p.png")
+    _, file = _photo(tmp_path, 96, 80, 1)
     weights = _blend()
     weights[0], weights[3] = 0.5, 0.5
-    args = (handle_file(str(tmp_path / "p.png")), "Blend presets (weights below)", "video", 0.8, True, 512)
-    (_, after), _ = client.predict(*args, *weights, api_name="/stylize")
+    (_, after), _, _ = client.predict(file, "blend", "before", "video", 0.8, True, 512, *weights, api_name="/stylize")
     assert Image.open(after).size == (96, 80)
+    styled = client.predict(file, *weights, api_name="/blend")  # the Styles tab's blend preview (image model)
+    assert Image.open(styled).size == (96, 80)
 
 
 def test_errors_reach_the_user_as_messages(client: Client, tmp_path: Path) -> None:
-    Image.fromarray(synthetic_photo(64, 64, 2)).save(tmp_path / "p.png")
+    _, file = _photo(tmp_path, 64, 64, 2)
     with pytest.raises(Exception, match="Drop a photo first"):
-        client.predict(None, "Neon lines", "image", 1.0, False, 1536, *_blend(), api_name="/stylize")
+        client.predict(None, "preset:neon-lines", "before", "image", 1.0, False, 1536, *_blend(),
+                       api_name="/stylize")  # fmt: skip
     with pytest.raises(Exception, match="at least one blend weight"):
-        client.predict(
-            handle_file(str(tmp_path / "p.png")), "Blend presets (weights below)", "image", 1.0, False, 512,
-            *_blend(), api_name="/stylize",
-        )  # fmt: skip
+        client.predict(file, "blend", "before", "image", 1.0, False, 512, *_blend(), api_name="/stylize")
+    with pytest.raises(Exception, match="unknown style 'preset:nope'"):
+        client.predict(file, "preset:nope", "before", "image", 1.0, False, 512, *_blend(), api_name="/stylize")
+    with pytest.raises(Exception, match="at least one blend weight"):
+        client.predict(file, *_blend(), api_name="/blend")
 
 
 @pytest.mark.slow  # the real loss network
@@ -104,20 +136,36 @@ def test_quicklook_endpoint(client: Client, tmp_path: Path) -> None:
 @pytest.mark.slow  # a real (short) training run on the CPU
 def test_train_streams_previews_and_ends_with_downloads(client: Client, tmp_path: Path) -> None:
     Image.fromarray(stripes(128, 128, period=12)).save(tmp_path / "style.png")
-    photos = []
-    for i in range(2):
-        Image.fromarray(synthetic_photo(96, 96, i)).save(tmp_path / f"c{i}.png")
-        photos.append(handle_file(str(tmp_path / f"c{i}.png")))
+    photos = [_photo(tmp_path, 96, 96, i)[1] for i in range(2)]
     job = client.submit(
         [handle_file(str(tmp_path / "style.png"))], photos, None, 5, 256, "video", 10, api_name="/train"
     )
-    outputs = list(job)
+    outputs, snapshot = [], None
+    for out in job:
+        outputs.append(out)
+        if snapshot is None and out[0].startswith("Iteration"):
+            snapshot = client.predict(api_name="/snapshot")  # while training runs: same session
     streamed = [o for o in outputs if o[0].startswith("Iteration")]
     assert len(streamed) >= 2 and all(Path(o[1]).is_file() for o in streamed)  # previews with the losses
+    assert all("<progress" in o[0] for o in streamed)  # the progress bar under the status line
     assert {row[2] for row in streamed[-1][2]["data"]} == {"style", "content"}
     status, _, _, models = outputs[-1]
     key = models["value"] if isinstance(models, dict) else models  # the dropdown's update: the new model
     assert "done at iteration 10" in status and key
+    assert snapshot is not None
+    choices, gallery, label = snapshot
+    assert label.startswith("snapshot at ") and len(gallery) == 1
+    snap_key = next(v for _, v in choices["choices"] if v != key)
+
+    # Preview: the trained model against its snapshot, side by side
+    _, file = _photo(tmp_path, 80, 64, 7)
+    (left, right), caption, _ = client.predict(
+        file, f"mine:{key}", f"mine:{snap_key}", "image", 1.0, False, 512, *_blend(), api_name="/stylize"
+    )
+    assert _rgb(left).shape == _rgb(right).shape == (64, 80, 3)
+    assert np.abs(_rgb(left) - _rgb(right)).mean() > 0.1  # the snapshot is an earlier model
+
+    # Output: card and downloads
     assert "| iterations | 10 |" in client.predict(key, api_name="/model_card")
     weights = client.predict(key, "safetensors", api_name="/download")
     import studio
@@ -130,3 +178,36 @@ def test_train_streams_previews_and_ends_with_downloads(client: Client, tmp_path
     assert client.predict(api_name="/stop") == "Nothing is training."
     with pytest.raises(Exception, match="at least one style image"):
         client.predict([], photos, None, 5, 256, "video", 10, api_name="/train")
+
+    # Another browser session sees none of it
+    other = Client(client.src, verbose=False)
+    with pytest.raises(Exception, match="unknown style"):
+        other.predict(file, f"mine:{key}", "before", "image", 1.0, False, 512, *_blend(), api_name="/stylize")
+    with pytest.raises(Exception, match="belongs to another session"):
+        other.predict(key, "safetensors", api_name="/download")
+
+
+@pytest.mark.slow  # two real trainings, stopped early
+def test_one_training_at_a_time_others_queue_and_stylizing_goes_on(client: Client, tmp_path: Path) -> None:
+    from gradio_client.utils import Status
+
+    Image.fromarray(stripes(96, 96, period=10)).save(tmp_path / "style.png")
+    style = [handle_file(str(tmp_path / "style.png"))]
+    photos = [_photo(tmp_path, 96, 96, 9)[1]]
+    alice, bob, carol = (Client(client.src, verbose=False) for _ in range(3))
+    first = alice.submit(style, photos, None, 5, 256, "video", 1000, api_name="/train")
+    while not first.outputs():  # alice's training is running
+        assert not first.done(), first.exception()
+        time.sleep(0.2)
+    second = bob.submit(style, photos, None, 5, 256, "video", 1000, api_name="/train")
+    deadline = time.monotonic() + 30
+    while (status := second.status()).code != Status.IN_QUEUE and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert status.code == Status.IN_QUEUE and status.rank == 0  # bob waits, first in line (shown in his page)
+    _, file = _photo(tmp_path, 64, 64, 10)
+    out = carol.predict(file, "preset:ink-wash", "before", "video", 1.0, False, 256, *_blend(), api_name="/stylize")
+    assert Path(out[0][1]).is_file() and not first.done()  # stylizing was served during the training
+    assert second.status().code == Status.IN_QUEUE
+    assert second.cancel()  # bob leaves the queue (closing the page does the same)
+    assert alice.predict(api_name="/stop") == "Stopping at the next iteration…"
+    assert "Training stopped" in first.result()[0]

@@ -5,30 +5,50 @@ from __future__ import annotations
 import os
 import tempfile
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
+from typing import Any
 
 import gradio as gr
 
 import studio
+from studio.data import builtin_content
 from studio.presets import load_spec
 
 from . import output_tab, preview_tab, styles_tab, train_tab
 from .store import ModelStore
 
+USER_MODELS_KEPT = 8  # session models kept loaded in this process (the least recently used go first)
+
 
 class _Models:
-    """Preset models, loaded once per process and shared (they are read-only); one stylize at a time per
+    """Models for stylizing, loaded once per process. Presets are shared by everyone (read-only); a
+    session's own models load from the store, checked to belong to that session. One stylize at a time per
     model, because tiled stylizing records normalisation statistics on the model."""
 
-    def __init__(self) -> None:
+    def __init__(self, store: ModelStore) -> None:
+        self._store = store
         self._lock = threading.Lock()
-        self._models: dict[tuple[str, str], tuple[studio.StyleModel, threading.Lock]] = {}
+        self._presets: dict[tuple[str, str], tuple[studio.StyleModel, threading.Lock]] = {}
+        self._mine: OrderedDict[str, tuple[studio.StyleModel, threading.Lock]] = OrderedDict()
 
-    def get(self, spec: str, use_case: str) -> tuple[studio.StyleModel, Callable[..., object]]:
-        with self._lock:
-            if (spec, use_case) not in self._models:
-                self._models[(spec, use_case)] = (load_spec(spec, use_case), threading.Lock())
-            model, lock = self._models[(spec, use_case)]
+    def get(self, spec: str, use_case: str, session: str | None) -> tuple[studio.StyleModel, Callable[..., Any]]:
+        """``spec``: "preset:NAME", "preset:all" or "mine:KEY" (a model of ``session``)."""
+        if spec.startswith("mine:"):
+            key = spec.removeprefix("mine:")
+            self._store.check(session, key)
+            with self._lock:
+                if key not in self._mine:
+                    self._mine[key] = (self._store.load(session, key), threading.Lock())
+                    while len(self._mine) > USER_MODELS_KEPT:
+                        self._mine.popitem(last=False)
+                self._mine.move_to_end(key)
+                model, lock = self._mine[key]
+        else:
+            with self._lock:
+                if (spec, use_case) not in self._presets:
+                    self._presets[(spec, use_case)] = (load_spec(spec, use_case), threading.Lock())
+                model, lock = self._presets[(spec, use_case)]
 
         def run(*args: object, **kwargs: object) -> object:
             with lock:
@@ -40,15 +60,45 @@ class _Models:
 def build_app(store_dir: str | None = None) -> gr.Blocks:
     """The studio. ``store_dir``: where session models are kept (default ``$STUDIO_STORE`` or a temp folder)."""
     catalog = studio.presets()
-    models = _Models()
     store = ModelStore(store_dir or os.environ.get("STUDIO_STORE") or tempfile.mkdtemp(prefix="studio-store-"))
+    models = _Models(store)
+    fixed = preview_tab.preset_choices(catalog)
+
+    def choices(sid: str | None) -> list[tuple[str, str]]:
+        mine = [(f"Yours: {e.label}", f"mine:{e.key}") for e in store.entries(sid)] if sid else []
+        return [*mine, *fixed]
+
+    try:
+        sample = str(builtin_content()[0])
+    except studio.StudioError:
+        sample = None
     with gr.Blocks(title="Style Studio") as demo:
         gr.Markdown("# Style Studio\nTrain and use style-transfer models, offline, in your browser.")
         with gr.Tabs():
-            styles_tab.build(catalog, studio.quicklook)
+            weights = styles_tab.build(catalog, studio.quicklook, models.get, sample)
             shared = train_tab.build(store, studio.Trainer, studio.Trainer.resume)
-            preview_tab.build(catalog, models.get)
+            choice, compare = preview_tab.build(catalog, models.get, choices, shared["session"], weights)
             output_tab.build(store, shared["session"], shared["models"])
+
+        def refresh(sid: str | None, current: str, other: str, trained: bool) -> tuple[Any, Any]:
+            options = choices(sid)
+            mine = [v for _, v in options if v.startswith("mine:")]
+            newest = mine[-1] if mine else None
+            value = newest if trained and newest else current
+            return (
+                gr.Dropdown(choices=options, value=value),
+                gr.Dropdown(choices=[("The photo (before / after)", preview_tab.BEFORE), *options], value=other),
+            )
+
+        # When the session stores a model (training ends, train more, snapshot), Preview lists it; a finished
+        # training also becomes Preview's current model.
+        for event, trained in zip(shared["stored"], (True, True, False), strict=True):
+            event.then(
+                lambda sid, cur, oth, t=trained: refresh(sid, cur, oth, t),
+                [shared["session"], choice, compare],
+                [choice, compare],
+                api_visibility="private",
+            )
     return demo
 
 

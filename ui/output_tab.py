@@ -22,7 +22,7 @@ FORMATS = {
 
 
 def card(store: ModelStore, sid: str | None, key: str | None) -> str:
-    if not sid or not key:
+    if not key:
         return "Train a model first (Train tab); it appears here."
     with user_errors():
         model = store.load(sid, key, device="cpu")
@@ -44,7 +44,7 @@ def card(store: ModelStore, sid: str | None, key: str | None) -> str:
 
 
 def export(store: ModelStore, sid: str | None, key: str | None, fmt: str) -> str:
-    if not sid or not key:
+    if not key:
         raise gr.Error("Train a model first (Train tab).")
     if fmt not in FORMATS:
         raise gr.Error(f"unknown format {fmt!r}")

@@ -1,8 +1,10 @@
-"""Preview: drop a photo, pick a preset (or a blend of presets), compare before and after, download."""
+"""Preview: drop a photo, pick your trained model, one of its snapshots, a preset or a blend of presets;
+compare before and after (or two models) on a slider, and download the result."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import gradio as gr
 from PIL import Image
@@ -11,60 +13,98 @@ from studio import Preset, StyleModel
 
 from .common import download_file, user_errors
 
-BLEND = "Blend presets (weights below)"
-ModelLoader = Callable[[str, str], tuple[StyleModel, Callable[..., object]]]
+BEFORE = "before"  # the compare choice that shows the photo itself
+BLEND = "blend"  # the style choice that mixes presets with the Styles tab's weights
+# (spec, use case, session id) -> (model, stylize); spec is "preset:NAME", "preset:all" or "mine:KEY"
+ModelLoader = Callable[[str, str, "str | None"], tuple[StyleModel, Callable[..., Any]]]
+Choices = Callable[["str | None"], list[tuple[str, str]]]
 
 
-def build(catalog: Sequence[Preset], load_model: ModelLoader) -> None:
-    """``load_model(spec, use_case)`` -> (model, stylize) for "preset:NAME" or "preset:all"."""
-    titles = {p.title: p.name for p in catalog}
+def preset_choices(catalog: Sequence[Preset]) -> list[tuple[str, str]]:
+    return [(f"Preset: {p.title}", f"preset:{p.name}") for p in catalog] + [
+        ("Blend of presets (weights in Styles)", BLEND)
+    ]
+
+
+def build(
+    catalog: Sequence[Preset],
+    load_model: ModelLoader,
+    choices: Choices,
+    session: Any,
+    blend_weights: Sequence[Any],
+) -> tuple[Any, Any]:
+    """Returns the two model dropdowns, so the app can refresh them when the session stores a model."""
+    first = preset_choices(catalog)
     with gr.Tab("Preview", id="preview"):
         with gr.Row():
             with gr.Column(scale=1):
                 sources = ["upload", "clipboard", "webcam"]
                 photo = gr.Image(type="pil", label="Photo", sources=sources, elem_id="preview-photo")
+                # allow_custom_value: the choices grow per session; stylize() checks the value itself
                 choice = gr.Dropdown(
-                    [*titles, BLEND], value=next(iter(titles), BLEND), label="Style", elem_id="preview-style"
-                )
-                use_case = gr.Radio(["image", "video"], value="image", label="Model", info="video = the fast model")
+                    first, value=first[0][1], label="Style: your models and snapshots, presets",
+                    allow_custom_value=True, elem_id="preview-style",
+                )  # fmt: skip
+                compare = gr.Dropdown(
+                    [("The photo (before / after)", BEFORE), *first], value=BEFORE, label="Compare with",
+                    allow_custom_value=True, elem_id="preview-compare",
+                )  # fmt: skip
+                use_case = gr.Radio(
+                    ["image", "video"], value="image", label="Preset model",
+                    info="presets and blends only (video = the fast model); your models keep their own",
+                )  # fmt: skip
                 intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
                 keep_color = gr.Checkbox(label="Preserve the photo's colours")
                 max_side = gr.Slider(256, 4096, value=1536, step=64, label="Longest side of the result (px)")
-                with gr.Accordion("Blend weights", open=False):
-                    weights = [gr.Slider(0, 1, value=0, step=0.05, label=p.title) for p in catalog]
                 go = gr.Button("Stylize", variant="primary", elem_id="preview-go")
             with gr.Column(scale=2):
-                compare = gr.ImageSlider(label="Before / after", type="pil", format="png", elem_id="preview-result")
+                slider = gr.ImageSlider(label="Before / after", type="pil", format="png", elem_id="preview-result")
+                caption = gr.Markdown(elem_id="preview-caption")
                 download = gr.File(label="Download the stylized image", elem_id="preview-download")
 
+        def render(
+            sid: str | None, spec: str, case: str, image: Image.Image, amount: float, keep: bool, side: int,
+            blend: Sequence[float],
+        ) -> Image.Image:  # fmt: skip
+            known = dict((v, k) for k, v in choices(sid))
+            if spec not in known:
+                raise gr.Error(f"unknown style {spec!r}: pick one of the list (your models, presets, blend)")
+            style: object = None
+            if spec == BLEND:
+                style = {p.name: float(w) for p, w in zip(catalog, blend, strict=True) if w > 0}
+                if not style:
+                    raise gr.Error("Set at least one blend weight above zero (Styles tab, Blend presets).")
+                spec = "preset:all"
+            _, run = load_model(spec, case, sid)
+            return run(image, style=style, intensity=float(amount), preserve_color=bool(keep), max_size=int(side))
+
         def stylize(
+            sid: str | None,
             image: Image.Image | None,
-            title: str,
+            spec: str,
+            other: str,
             case: str,
             amount: float,
             keep: bool,
             side: float,
             *blend: float,
-        ) -> tuple[tuple[Image.Image, Image.Image], str]:
+        ) -> tuple[tuple[Image.Image, Image.Image], str, str]:
             if image is None:
                 raise gr.Error("Drop a photo first.")
+            names = dict((v, k) for k, v in [*choices(sid), ("The photo", BEFORE)])
             with user_errors():
-                if title == BLEND:
-                    mix = {p.name: float(w) for p, w in zip(catalog, blend, strict=True) if w > 0}
-                    if not mix:
-                        raise gr.Error("Set at least one blend weight above zero.")
-                    model, run = load_model("preset:all", case)
-                    style: object = mix
+                result = render(sid, spec, case, image, amount, keep, int(side), blend)
+                if other == BEFORE:
+                    left = image.convert("RGB").resize(result.size)
                 else:
-                    model, run = load_model(f"preset:{titles[title]}", case)
-                    style = None
-                result = run(image, style=style, intensity=float(amount), preserve_color=bool(keep), max_size=int(side))
-                before = image.convert("RGB").resize(result.size)
-            return (before, result), download_file(result, "stylized")
+                    left = render(sid, other, case, image, amount, keep, int(side), blend).resize(result.size)
+            caption = f"Left: **{names.get(other, other)}** · right: **{names[spec]}**"
+            return (left, result), caption, download_file(result, "stylized")
 
         go.click(
             stylize,
-            [photo, choice, use_case, intensity, keep_color, max_side, *weights],
-            [compare, download],
+            [session, photo, choice, compare, use_case, intensity, keep_color, max_side, *blend_weights],
+            [slider, caption, download],
             api_name="stylize",
         )
+    return choice, compare

@@ -51,9 +51,14 @@ class ModelStore:
         index = self._cache.get(f"{session}/index", default=[])
         return [e for e in index if e.key in self._cache]  # evicted models drop out of the list
 
-    def load(self, session: str, key: str, device: str = "auto") -> StyleModel:
-        if not key.startswith(f"{session}/"):
+    @staticmethod
+    def check(session: str | None, key: str) -> None:
+        """Refuse keys of other sessions (a key is ``session/id``; ids are random)."""
+        if not session or not key.startswith(f"{session}/"):
             raise StudioError("that model belongs to another session")
+
+    def load(self, session: str | None, key: str, device: str = "auto") -> StyleModel:
+        self.check(session, key)
         data = self._cache.get(key)
         if data is None:
             raise StudioError("that model is no longer stored (the store keeps the most recently used); train again")

@@ -1,8 +1,10 @@
-"""Styles: the preset gallery, and a quick look at any style on a photo before training on it."""
+"""Styles: the preset gallery, blends of presets (weights that Preview uses too), and a quick look at any
+style on a photo before training on it."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 import gradio as gr
 from PIL import Image
@@ -12,11 +14,17 @@ from studio import Preset
 from .common import user_errors
 
 
-def build(catalog: Sequence[Preset], quicklook: Callable[..., Image.Image]) -> None:
+def build(
+    catalog: Sequence[Preset],
+    quicklook: Callable[..., Image.Image],
+    load_model: Callable[..., tuple[Any, Callable[..., Any]]],
+    sample_photo: str | None = None,
+) -> list[Any]:
+    """Returns the blend weight sliders (one per preset, in catalog order) for Preview to read."""
     with gr.Tab("Styles", id="styles"):
         gr.Markdown(
-            "Presets drawn by Style Studio's own code: free to use and sell (MIT). Pick one in **Preview**, or "
-            "check a painting of your own below before you train on it."
+            "Presets drawn by Style Studio's own code: free to use and sell (MIT). Pick one in **Preview**, blend "
+            "them below, or check a painting of your own before you train on it."
         )
         gr.Gallery(
             [(str(p.style_image), f"{p.title}: {p.description}") for p in catalog],
@@ -26,6 +34,36 @@ def build(catalog: Sequence[Preset], quicklook: Callable[..., Image.Image]) -> N
             allow_preview=True,
             elem_id="preset-gallery",
         )
+        gr.Markdown(
+            "### Blend presets\nWeights are relative (0.6 and 0.2 is 3:1). Preview's *Blend of presets* uses them "
+            "too. One network holds all presets (conditional instance norm), so a blend costs nothing extra."
+        )
+        with gr.Row():
+            with gr.Column(scale=2):
+                weights = []
+                per_row = 4
+                for start in range(0, len(catalog), per_row):
+                    with gr.Row():
+                        weights += [
+                            gr.Slider(0, 1, value=0, step=0.05, label=p.title, elem_id=f"blend-{p.name}")
+                            for p in catalog[start : start + per_row]
+                        ]
+                blend_photo = gr.Image(sample_photo, type="pil", label="Photo", elem_id="blend-photo", height=240)
+                blend_go = gr.Button("Preview the blend", elem_id="blend-go")
+            blend_result = gr.Image(type="pil", label="Blend", interactive=False, elem_id="blend-result", scale=1)
+
+        def blend(photo_image: Image.Image | None, *w: float) -> Image.Image:
+            if photo_image is None:
+                raise gr.Error("Give a photo to preview the blend on.")
+            mix = {p.name: float(x) for p, x in zip(catalog, w, strict=True) if x > 0}
+            if not mix:
+                raise gr.Error("Set at least one blend weight above zero.")
+            with user_errors():
+                _, run = load_model("preset:all", "image", None)
+                return run(photo_image, style=mix, max_size=768)
+
+        blend_go.click(blend, [blend_photo, *weights], blend_result, api_name="blend")
+
         gr.Markdown("### Quick look: a preview without training (optimises the photo itself; ~2 s on a GPU)")
         with gr.Row():
             style = gr.Image(type="pil", label="Style image (JPEG, PNG, WebP, HEIC)", elem_id="ql-style")
@@ -65,3 +103,4 @@ def build(catalog: Sequence[Preset], quicklook: Callable[..., Image.Image]) -> N
                 )
 
         go.click(look, [style, photo, strength, density, size, seconds], result, api_name="quicklook")
+    return weights

@@ -14,7 +14,6 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
-from PIL import Image
 
 from studio import Progress, StudioError, TrainConfig, Trainer
 
@@ -47,9 +46,9 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
                     elem_id="train-styles",
                 )
                 content = gr.File(
-                    label="Content photos (empty: the built-in set)",
+                    label="Content photos, or zips of them (empty: the built-in set)",
                     file_count="multiple",
-                    file_types=["image", ".heic", ".heif"],
+                    file_types=["image", ".heic", ".heif", ".zip"],
                     elem_id="train-content",
                 )
                 validation = gr.Image(type="filepath", label="Validation image (optional)", elem_id="train-val")
@@ -68,10 +67,14 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
                 preview = gr.Image(label="Validation image", interactive=False, elem_id="train-preview")
                 # Starts empty (None): a plot that starts from an empty frame draws no lines when updated.
                 plot = gr.LinePlot(None, x="iteration", y="loss", color="kind", title="Losses", elem_id="train-plot")
+                snap_label = gr.Textbox(visible=False)  # the API's answer: the snapshot's label
                 snapshots = gr.Gallery(
                     label="Snapshots (validation image)", columns=4, height="auto", interactive=False
                 )
-    models = gr.Dropdown([], label="Your models", interactive=True, elem_id="output-models", render=False)
+    # allow_custom_value: the store itself refuses keys of other sessions, with a clear message
+    models = gr.Dropdown(
+        [], label="Your models", interactive=True, allow_custom_value=True, elem_id="output-models", render=False
+    )
 
     def ensure(sid: str | None) -> str:
         return sid or store.new_session()
@@ -104,7 +107,9 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
             ]
             image = p.image or image
             eta = p.elapsed / max(1, p.iteration - start) * (p.iterations - p.iteration)
-            text = f"Iteration {p.iteration} of {p.iterations} · {p.elapsed:.0f} s · about {eta:.0f} s left"
+            text = f"Iteration {p.iteration} of {p.iterations} · {p.elapsed:.0f} s · about {eta:.0f} s left" + _bar(
+                p.iteration, p.iterations
+            )
             yield sid, text, image, pd.DataFrame(run.rows), gr.update()
         thread.join()
         outcome = result[0] if result else StudioError("training stopped unexpectedly")
@@ -163,17 +168,21 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
         with user_errors():
             model = runs[sid].trainer.snapshot()
         entry = store.put(sid, f"snapshot at {model.config.iterations}", model)
-        val = runs[sid].trainer.validation_array
-        image = model.stylize(Image.fromarray((val * 255).clip(0, 255).astype("uint8")), max_size=256)
+        image = model.stylize(runs[sid].trainer.validation_image, max_size=256)
         choices = [(e.label, e.key) for e in store.entries(sid)]
         return gr.update(choices=choices), [*(shots or []), (image, entry.label)], entry.label
 
     outputs = [session, status, preview, plot, models]
     inputs = [session, styles, content, validation, strength, density, use_case, iterations]
-    train_btn.click(train, inputs, outputs, api_name="train", concurrency_limit=1, concurrency_id="training")
-    more_btn.click(more, [session, iterations], outputs, api_name="train_more", concurrency_limit=1,
-                   concurrency_id="training")  # fmt: skip
+    # One training at a time (one GPU); the others wait in the queue, which shows each its position.
+    trained = train_btn.click(train, inputs, outputs, api_name="train", concurrency_limit=1, concurrency_id="training")
+    more_ev = more_btn.click(more, [session, iterations], outputs, api_name="train_more", concurrency_limit=1,
+                             concurrency_id="training")  # fmt: skip
     stop_btn.click(stop, session, status, api_name="stop", queue=False)
-    snap_label = gr.Textbox(visible=False)
-    snap_btn.click(snapshot, [session, snapshots], [models, snapshots, snap_label], api_name="snapshot")
-    return {"session": session, "models": models}
+    snapped = snap_btn.click(snapshot, [session, snapshots], [models, snapshots, snap_label], api_name="snapshot")
+    return {"session": session, "models": models, "stored": [trained, more_ev, snapped]}
+
+
+def _bar(done: int, total: int) -> str:
+    """A progress bar under the status line (Markdown keeps the HTML <progress> element)."""
+    return f'\n\n<progress value="{done}" max="{max(1, total)}" style="width:100%"></progress>'

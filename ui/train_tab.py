@@ -6,6 +6,7 @@ from __future__ import annotations
 import queue
 import tempfile
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,8 @@ from studio import Progress, StudioError, TrainConfig, Trainer
 
 from .common import user_errors
 from .store import ModelStore
+
+MIN_UPDATE_SECONDS = 0.4  # at most ~2.5 page updates a second; a GPU reports every 5 iterations, ~6 a second
 
 
 @dataclass
@@ -96,16 +99,25 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
         image = None
+        last_sent = 0.0
         while thread.is_alive() or not events.empty():
             try:
-                p = events.get(timeout=0.25)
+                batch = [events.get(timeout=0.25)]
             except queue.Empty:
                 continue
-            run.rows += [
-                {"iteration": p.iteration, "loss": p.style_loss, "kind": "style"},
-                {"iteration": p.iteration, "loss": p.content_loss, "kind": "content"},
-            ]
-            image = p.image or image
+            # A GPU reports faster than a page can take updates: send only the latest image and status, with
+            # every loss point since the last update, so the page shows the current iteration, not a backlog.
+            while not events.empty():
+                batch.append(events.get_nowait())
+            for p in batch:
+                run.rows += [
+                    {"iteration": p.iteration, "loss": p.style_loss, "kind": "style"},
+                    {"iteration": p.iteration, "loss": p.content_loss, "kind": "content"},
+                ]
+                image = p.image or image
+            if time.monotonic() - last_sent < MIN_UPDATE_SECONDS and thread.is_alive():
+                continue  # the next update (or the final one) carries these points
+            last_sent = time.monotonic()
             eta = p.elapsed / max(1, p.iteration - start) * (p.iterations - p.iteration)
             text = f"Iteration {p.iteration} of {p.iterations} · {p.elapsed:.0f} s · about {eta:.0f} s left" + _bar(
                 p.iteration, p.iterations

@@ -55,6 +55,19 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (luminance-only)")
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
+    v = sub.add_parser("video", help="stylize a video file (H.264 mp4 out, sound kept)")
+    v.add_argument("model", metavar="MODEL", help="a .safetensors model, preset:NAME, or preset:all")
+    v.add_argument("input", metavar="IN", help="a video: mp4, mov, webm, mkv, avi…")
+    v.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
+    v.add_argument("--use-case", default="video", choices=["image", "video"], help="which preset model (presets only)")
+    v.add_argument("--style", help="style index or name, or blend weights like 0:0.7,2:0.3")
+    v.add_argument("--max-size", type=int, metavar="PX", help="cap the longer side of the frames")
+    v.add_argument("--intensity", type=float, default=1.0, help="0-1 blend with the original (default 1)")
+    v.add_argument("--preserve-color", action="store_true", help="keep the video's colours (luminance-only)")
+    v.add_argument("--stabilize", nargs="?", const=0.7, type=float, metavar="STRENGTH",
+                   help="steady the result along the optical flow (strength 0-1, default 0.7)")  # fmt: skip
+    v.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
+
     e = sub.add_parser("export", help="export a model as Core ML (.mlpackage, .mlmodel) or ONNX")
     e.add_argument("model", metavar="MODEL")
     e.add_argument("-o", "--output", required=True, metavar="PATH", help="Style.mlpackage, Style.mlmodel or style.onnx")
@@ -183,18 +196,10 @@ def _stylize(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from .data import resolve_content
-    from .model import load
 
     inputs = resolve_content(args.inputs, what="input")
     style = parse_style(args.style)
-    if args.model.startswith("preset:"):
-        from .presets import load_spec
-
-        model = load_spec(args.model, use_case=args.use_case, device=args.device)
-    else:
-        if args.use_case != "image":
-            raise StudioError("--use-case picks a preset's model; a model file has its own use case")
-        model = load(args.model, device=args.device)
+    model = _model(args, default_use_case="image")
     model.style_vector(style)  # validate before any work
     if args.out_dir:
         out_dir = Path(args.out_dir)
@@ -304,6 +309,41 @@ def _quicklook(args: argparse.Namespace) -> int:
     return 0
 
 
+def _model(args: argparse.Namespace, default_use_case: str) -> Any:
+    """A model file, or a preset's model for ``--use-case``."""
+    if args.model.startswith("preset:"):
+        from .presets import load_spec
+
+        return load_spec(args.model, use_case=args.use_case, device=args.device)
+    if args.use_case != default_use_case:
+        raise StudioError("--use-case picks a preset's model; a model file has its own use case")
+    from .model import load
+
+    return load(args.model, device=args.device)
+
+
+def _video(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .video import probe, stylize_video
+
+    info = probe(args.input)  # a clear error before the model loads
+    model = _model(args, default_use_case="video")
+    style = parse_style(args.style)
+    model.style_vector(style)
+    bar = tqdm(total=info.frames, unit="frame", desc="stylizing", dynamic_ncols=True)
+    try:
+        out = stylize_video(
+            model, args.input, args.output, style=style, intensity=args.intensity,
+            preserve_color=args.preserve_color, max_size=args.max_size, stabilize=args.stabilize or False,
+            on_progress=lambda p: bar.update(p.frame - bar.n) and None,
+        )  # fmt: skip
+    finally:
+        bar.close()
+    print(out)
+    return 0
+
+
 def _presets(args: argparse.Namespace) -> int:
     from .presets import presets, presets_dir
 
@@ -347,7 +387,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return 0
     handlers = {"train": _train, "stylize": _stylize, "export": _export, "info": _info}
-    handlers |= {"quicklook": _quicklook, "presets": _presets}
+    handlers |= {"quicklook": _quicklook, "presets": _presets, "video": _video}
     handler = handlers[args.command]
     try:
         with warnings.catch_warnings():

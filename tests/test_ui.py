@@ -140,9 +140,7 @@ def test_train_streams_previews_and_ends_with_downloads(client: Client, tmp_path
     import torch
 
     n = 200 if torch.cuda.is_available() else 10  # a GPU needs more iterations to stream several updates
-    job = client.submit(
-        [handle_file(str(tmp_path / "style.png"))], photos, None, 5, 256, "video", n, api_name="/train"
-    )
+    job = client.submit([handle_file(str(tmp_path / "style.png"))], photos, None, 5, 256, "video", n, api_name="/train")
     outputs, snapshot = [], None
     for out in job:
         outputs.append(out)

@@ -1,0 +1,153 @@
+"""Fast stylizing of many same-size frames: the inference engine behind videos and the webcam.
+
+Photos go through :meth:`StyleModel.stylize` (any size, tiling, EXIF, alpha). Frames are different: the
+same size over and over, where per-call overhead matters more than flexibility. :class:`FrameStylizer`
+takes uint8 RGB frames, (H, W, 3) or a batch (B, H, W, 3), and returns the same shape and dtype.
+
+On CUDA (``fast=True``, the default) it runs:
+
+* fp16 weights and activations. Instance norm accumulates its statistics in fp32 inside PyTorch's kernel,
+  so the large activations measured before normalisation (|x - mean| up to ~1.8e3) cannot overflow.
+* channels_last memory layout, which cuDNN's fp16 tensor-core convolutions want.
+* the whole pass, from uint8 upload to uint8 result (normalisation, padding, network, intensity, colour
+  preservation, quantisation), captured once per frame shape in a CUDA graph and replayed; the network
+  is small, so at batch 1 launching ~60 kernels one by one costs more than running them.
+
+Anywhere else (CPU, MPS, ``fast=False``) it is plain fp32 PyTorch, the reference the fast path is tested
+against. ``bench/frame_speed.py`` measures both, side by side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from .config import check_number
+from .errors import StudioError
+from .model import StyleModel, StyleSpec
+from .stylize import _forward_padded, blend, preserve_color
+
+GRAPH_WARMUP = 3  # eager runs on a side stream before capture (cuDNN picks its algorithms there)
+MAX_GRAPHS = 4  # frame shapes kept captured at once (a webcam may switch resolution)
+
+
+@dataclass(frozen=True)
+class _Settings:
+    style: torch.Tensor  # (S,) style weights
+    intensity: float
+    preserve_color: bool
+
+
+class FrameStylizer:
+    """Stylize uint8 RGB frames with ``model``; see the module docstring for what ``fast`` does.
+
+    ``style``, ``intensity`` and ``preserve_color`` are as in :meth:`StyleModel.stylize` and can be changed
+    between frames with :meth:`configure` (the webcam's controls). Not thread-safe: use one per stream.
+    """
+
+    def __init__(
+        self,
+        model: StyleModel,
+        style: StyleSpec = None,
+        *,
+        intensity: float = 1.0,
+        preserve_color: bool = False,
+        fast: bool = True,
+    ) -> None:
+        self.model = model
+        self.device = model.device
+        self.fast = bool(fast) and self.device.type == "cuda"
+        self._net = model.network
+        if self.fast:
+            # a private fp16 copy: the model itself stays fp32 for photos and exports
+            import copy
+
+            self._net = copy.deepcopy(model.network).half().to(memory_format=torch.channels_last).eval()
+        self._graphs: dict[tuple[int, int, int], _Graph] = {}
+        self._settings = _Settings(torch.zeros(0), 1.0, False)
+        self.configure(style, intensity=intensity, preserve_color=preserve_color)
+
+    def configure(self, style: StyleSpec = None, *, intensity: float = 1.0, preserve_color: bool = False) -> None:
+        """Change the style, intensity or colour preservation for the next frames."""
+        check_number("intensity", intensity, 0.0, 1.0)
+        vector = self.model.style_vector(style).to(self.device)
+        self._settings = _Settings(vector, float(intensity), bool(preserve_color))
+        for graph in self._graphs.values():
+            graph.set_style(vector)
+
+    # --- frames ---------------------------------------------------------------------------------------------
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        """(H, W, 3) or (B, H, W, 3) uint8 RGB -> the same shape, stylized."""
+        arr = np.asarray(frames)
+        single = arr.ndim == 3
+        batch = arr[None] if single else arr
+        if batch.ndim != 4 or batch.shape[-1] != 3 or batch.dtype != np.uint8:
+            raise StudioError(f"frames must be uint8 RGB, (H, W, 3) or (B, H, W, 3); got {arr.dtype} {arr.shape}")
+        if min(batch.shape[1:3]) < 1 or batch.shape[0] < 1:
+            raise StudioError(f"empty frame batch {arr.shape}")
+        x = torch.from_numpy(np.ascontiguousarray(batch))
+        y = self.run(x.to(self.device, non_blocking=True)).cpu().numpy()
+        return y[0] if single else y
+
+    @torch.inference_mode()
+    def run(self, frames: torch.Tensor) -> torch.Tensor:
+        """(B, H, W, 3) uint8 on the model's device -> (B, H, W, 3) uint8 on the device."""
+        if not self.fast:
+            return _pipeline(self._net, frames, self._settings, torch.float32)
+        key = tuple(frames.shape[:3])
+        graph = self._graphs.get(key)  # type: ignore[call-overload]
+        if graph is None:
+            while len(self._graphs) >= MAX_GRAPHS:
+                self._graphs.pop(next(iter(self._graphs)))
+            graph = self._graphs[key] = _Graph(self._net, frames, self._settings)  # type: ignore[index]
+        return graph(frames, self._settings)
+
+
+def _pipeline(net: torch.nn.Module, frames: torch.Tensor, s: _Settings, dtype: torch.dtype) -> torch.Tensor:
+    """uint8 (B, H, W, 3) -> uint8 (B, H, W, 3): the same steps as StyleModel.stylize, minus tiling."""
+    x = frames.permute(0, 3, 1, 2).to(dtype).div_(255.0)  # (B, 3, H, W), a channels_last view
+    if dtype == torch.float32:
+        x = x.contiguous()
+    style = s.style.to(dtype)[None].expand(len(x), -1)
+    y = _forward_padded(net, x, style)  # type: ignore[arg-type]
+    if s.preserve_color:
+        y = preserve_color(y.float(), x.float()).to(dtype)
+    y = blend(y, x, s.intensity)
+    return y.mul(255.0).add_(0.5).clamp_(0, 255).to(torch.uint8).permute(0, 2, 3, 1)
+
+
+class _Graph:
+    """One captured pass for one frame shape: copy in, replay, read out."""
+
+    def __init__(self, net: torch.nn.Module, frames: torch.Tensor, s: _Settings) -> None:
+        self.net = net
+        self.input = torch.empty_like(frames)
+        self.input.copy_(frames)
+        self.style = s.style.clone()
+        self.captured = (s.intensity, s.preserve_color)
+        self._capture(s)
+
+    def _capture(self, s: _Settings) -> None:
+        settings = _Settings(self.style, s.intensity, s.preserve_color)
+        stream = torch.cuda.Stream(self.input.device)
+        stream.wait_stream(torch.cuda.current_stream(self.input.device))
+        with torch.cuda.stream(stream):
+            for _ in range(GRAPH_WARMUP):
+                _pipeline(self.net, self.input, settings, torch.float16)
+        torch.cuda.current_stream(self.input.device).wait_stream(stream)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph):
+            self.output = _pipeline(self.net, self.input, settings, torch.float16)
+        self.captured = (s.intensity, s.preserve_color)
+
+    def set_style(self, vector: torch.Tensor) -> None:
+        self.style.copy_(vector)  # the graph reads this buffer: no recapture needed
+
+    def __call__(self, frames: torch.Tensor, s: _Settings) -> torch.Tensor:
+        if (s.intensity, s.preserve_color) != self.captured:  # baked into the graph as constants
+            self._capture(s)
+        self.input.copy_(frames)
+        self.graph.replay()
+        return self.output.clone()

@@ -1,0 +1,313 @@
+"""Video files: decode, stylize every frame (optionally stabilized), encode H.264 with the sound kept.
+
+Containers and codecs are PyAV's (FFmpeg's libraries, bundled in its wheel): any common input (mp4, mov,
+webm, mkv, avi; variable frame rate), output an H.264 (yuv420p) mp4 with ``+faststart`` that browsers play.
+Each frame keeps its own timestamp, so variable-frame-rate clips keep their timing; the audio track is
+copied untouched when mp4 can carry it (AAC, MP3, Opus, ALAC, FLAC) and re-encoded to AAC otherwise.
+Frames stream through in small batches: memory does not grow with the length of the video. The output
+is written to a temporary file beside the target and renamed at the end, so a failed or cancelled run
+leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .config import check_number
+from .errors import StudioError
+from .fileio import atomic_path
+from .frames import FrameStylizer
+from .media import fit_size
+from .model import StyleModel, StyleSpec
+
+MAX_SECONDS = float(os.environ.get("STUDIO_MAX_VIDEO_SECONDS", 600))
+MAX_PIXELS = int(os.environ.get("STUDIO_MAX_VIDEO_PIXELS", 3840 * 2160))  # per frame, input
+COPY_AUDIO = frozenset({"aac", "mp3", "opus", "alac", "flac"})  # codecs mp4 carries as they are
+CRF = 18  # x264 quality: visually lossless for most content
+
+
+class Cancelled(StudioError):
+    """The progress callback asked to stop; nothing was written."""
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    width: int
+    height: int
+    fps: float  # average frame rate
+    frames: int | None  # as the container states it (may be missing or approximate)
+    duration: float | None  # seconds
+    codec: str
+    audio: str | None  # audio codec, None without sound
+
+
+@dataclass(frozen=True)
+class VideoProgress:
+    frame: int  # frames written so far
+    frames: int | None  # expected total (from the container; may be approximate)
+    elapsed: float  # seconds
+
+    @property
+    def eta(self) -> float | None:
+        if not self.frames or self.frame == 0:
+            return None
+        return self.elapsed / self.frame * max(0, self.frames - self.frame)
+
+
+def _av() -> Any:
+    try:
+        import av
+    except ImportError:  # pragma: no cover - a dependency
+        raise StudioError("video needs PyAV: run ./setup.sh (pip install av)") from None
+    av.logging.set_level(av.logging.PANIC)  # FFmpeg speaks through our one-line errors instead
+    return av
+
+
+def _open(path: Path) -> Any:
+    av = _av()
+    if not path.is_file():
+        raise StudioError(f"video not found: {path}")
+    try:
+        return av.open(str(path), metadata_errors="ignore")
+    except (av.FFmpegError, UnicodeDecodeError, ValueError) as exc:
+        raise StudioError(f"{path.name} is not a readable video ({_reason(exc)})") from None
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:200]
+
+
+def _info(container: Any, path: Path) -> VideoInfo:
+    if not container.streams.video:
+        kind = "audio only" if container.streams.audio else "no streams"
+        raise StudioError(f"{path.name} has no video stream ({kind})")
+    vs = container.streams.video[0]
+    cc = vs.codec_context
+    rate = vs.average_rate or vs.guessed_rate or Fraction(30)
+    duration = None
+    if vs.duration is not None and vs.time_base is not None:
+        duration = float(vs.duration * vs.time_base)
+    elif container.duration is not None:
+        duration = container.duration / 1_000_000
+    frames = vs.frames or (round(duration * float(rate)) if duration else None)
+    audio = container.streams.audio[0].codec_context.name if container.streams.audio else None
+    return VideoInfo(cc.width, cc.height, float(rate), frames or None, duration, cc.name, audio)
+
+
+def probe(path: str | os.PathLike[str]) -> VideoInfo:
+    """Size, frame rate, length and codecs of a video file."""
+    p = Path(path)
+    with _open(p) as container:
+        return _info(container, p)
+
+
+def stylize_video(
+    model: StyleModel,
+    src: str | os.PathLike[str],
+    dst: str | os.PathLike[str],
+    *,
+    style: StyleSpec = None,
+    intensity: float = 1.0,
+    preserve_color: bool = False,
+    max_size: int | None = None,
+    stabilize: bool | float = False,
+    on_progress: Callable[[VideoProgress], bool | None] | None = None,
+    max_seconds: float = MAX_SECONDS,
+    max_pixels: int = MAX_PIXELS,
+    batch: int | None = None,
+) -> Path:
+    """Stylize ``src`` into ``dst`` (.mp4, H.264 + the original audio); returns ``dst``.
+
+    ``max_size`` caps the longer side (the size is kept otherwise; odd sizes lose one pixel, as H.264
+    needs even ones). ``stabilize``: True (strength 0.7) or a strength in [0, 1) blends each frame with the
+    previous result along the optical flow (see :mod:`studio.temporal`). ``on_progress`` gets a
+    :class:`VideoProgress` about twice a second and may return False to cancel (raises :class:`Cancelled`,
+    writes nothing). Videos longer than ``max_seconds`` or with frames above ``max_pixels`` are refused.
+    """
+    src_p, dst_p = Path(src), Path(dst)
+    check_number("intensity", intensity, 0.0, 1.0)
+    if dst_p.suffix.lower() != ".mp4":
+        raise StudioError(f"video output must be an .mp4 file, got {dst_p.name!r}")
+    if max_size is not None:
+        fit_size(1, 1, max_size)  # validates
+    if src_p.resolve() == dst_p.resolve():
+        raise StudioError("the output would overwrite the input video; pick another name")
+    strength = 0.7 if stabilize is True else float(stabilize or 0.0)
+    stabilizer = None
+    if strength:
+        from .temporal import Stabilizer
+
+        stabilizer = Stabilizer(strength)
+    engine = FrameStylizer(model, style, intensity=intensity, preserve_color=preserve_color)
+    batch = batch or (8 if engine.fast else 1)
+    av = _av()
+
+    with _open(src_p) as container:
+        info = _info(container, src_p)
+        if info.width * info.height > max_pixels:
+            raise StudioError(
+                f"{src_p.name} is {info.width}x{info.height}; frames up to {max_pixels:,} pixels are accepted"
+                " (use a smaller video)"
+            )
+        if info.duration is not None and info.duration > max_seconds:
+            raise StudioError(f"{src_p.name} lasts {info.duration:.1f} s; the limit is {max_seconds:g} s")
+        size = _output_size(src_p, max_size)
+        vs = container.streams.video[0]
+        vs.thread_type = "AUTO"
+        audio_in = container.streams.audio[0] if container.streams.audio else None
+        try:
+            with atomic_path(dst_p) as tmp:
+                _transcode(av, container, vs, audio_in, Path(tmp), info, engine, stabilizer, max_size, batch,
+                           max_seconds, on_progress, src_p.name, size)  # fmt: skip
+        except av.FFmpegError as exc:
+            raise StudioError(f"could not stylize {src_p.name}: {_reason(exc)}") from None
+    return dst_p
+
+
+def _transcode(
+    av: Any, container: Any, vs: Any, audio_in: Any, tmp: Path, info: VideoInfo, engine: FrameStylizer,
+    stabilizer: Any, max_size: int | None, batch: int, max_seconds: float,
+    on_progress: Callable[[VideoProgress], bool | None] | None, name: str, size: tuple[int, int],
+) -> None:  # fmt: skip
+    out = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
+    with out:
+        rate = vs.average_rate or vs.guessed_rate or Fraction(30)
+        # every stream must exist before the first packet is muxed (that writes the file's header)
+        ov = out.add_stream("libx264", rate=rate)
+        ov.width, ov.height = size
+        ov.pix_fmt = "yuv420p"
+        ov.time_base = vs.time_base  # the input's clock: each frame keeps its own timestamp
+        ov.options = {"crf": str(CRF), "preset": "veryfast"}
+        audio_out, copy_audio = None, False
+        if audio_in is not None:
+            copy_audio = audio_in.codec_context.name in COPY_AUDIO
+            if copy_audio:
+                audio_out = out.add_stream_from_template(audio_in)
+            else:
+                audio_out = out.add_stream("aac", rate=audio_in.codec_context.sample_rate or 48000)
+        pending: list[tuple[np.ndarray, int | None, Any]] = []  # (rgb, pts, time_base)
+        state = {"written": 0, "last_pts": -1, "last_report": 0.0}
+        start = time.monotonic()
+
+        def flush() -> None:
+            if not pending:
+                return
+            frames = np.stack([p[0] for p in pending])
+            styled = engine(frames)
+            for (src_rgb, pts, _), rgb in zip(pending, styled, strict=True):
+                if stabilizer is not None:
+                    rgb = stabilizer(src_rgb, rgb)
+                frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+                if pts is None or pts <= state["last_pts"]:  # missing or repeated stamps: keep them increasing
+                    pts = state["last_pts"] + max(1, round(1 / (float(rate) * float(vs.time_base))))
+                state["last_pts"] = pts
+                frame.pts, frame.time_base = pts, vs.time_base
+                for packet in ov.encode(frame):
+                    out.mux(packet)
+                state["written"] += 1
+            pending.clear()
+            now = time.monotonic()
+            if on_progress is not None and now - state["last_report"] >= 0.5:
+                state["last_report"] = now
+                if on_progress(VideoProgress(state["written"], info.frames, now - start)) is False:
+                    raise Cancelled("video stylizing cancelled; nothing was written")
+
+        streams = [vs] + ([audio_in] if audio_in is not None else [])
+        for packet in container.demux(*streams):
+            if packet.stream.type == "audio":
+                if copy_audio:
+                    if packet.dts is not None:
+                        packet.stream = audio_out
+                        out.mux(packet)
+                else:
+                    for aframe in _decode(av, packet, name):
+                        aframe.pts = None
+                        for p in audio_out.encode(aframe):
+                            out.mux(p)
+                continue
+            for vframe in _decode(av, packet, name):
+                if vframe.time is not None and vframe.time > max_seconds:
+                    raise StudioError(f"{name} runs past {max_seconds:g} s; that is the limit")
+                rgb = _frame_rgb(vframe, info, max_size)
+                pending.append((rgb, vframe.pts, vframe.time_base))
+                if len(pending) >= batch:
+                    flush()
+        flush()
+        if state["written"] == 0:
+            raise StudioError(f"{name} has no decodable video frames")
+        for packet in ov.encode(None):
+            out.mux(packet)
+        if audio_out is not None and not copy_audio:
+            for packet in audio_out.encode(None):
+                out.mux(packet)
+        if on_progress is not None:
+            on_progress(VideoProgress(state["written"], state["written"], time.monotonic() - start))
+
+
+def _output_size(path: Path, max_size: int | None) -> tuple[int, int]:
+    """(width, height) of the output: the first frame, upright, fitted to ``max_size``, even sides."""
+    av = _av()
+    with _open(path) as container:
+        try:
+            first = next(container.decode(video=0), None)
+        except av.FFmpegError as exc:
+            raise StudioError(f"{path.name} is damaged ({_reason(exc)})") from None
+        if first is None:
+            raise StudioError(f"{path.name} has no decodable video frames")
+        w, h = _frame_size(first, max_size)[2:]
+        return w, h
+
+
+def _frame_size(frame: Any, max_size: int | None) -> tuple[int, int, int, int]:
+    """(scaled width, scaled height) before turning, then (width, height) upright; even sides."""
+    rotation = _rotation(frame)
+    w, h = frame.width, frame.height
+    upright_w, upright_h = (h, w) if rotation in (90, 270) else (w, h)
+    nw, nh = fit_size(upright_w, upright_h, max_size)
+    nw, nh = max(2, nw - nw % 2), max(2, nh - nh % 2)
+    sw, sh = (nh, nw) if rotation in (90, 270) else (nw, nh)
+    return sw, sh, nw, nh
+
+
+def _rotation(frame: Any) -> int:
+    """Phone videos store the picture sideways with a display matrix; ``frame.rotation`` is its angle,
+    counter-clockwise, as FFmpeg's ``av_display_rotation_get`` gives it; snapped to quarter turns."""
+    return round(float(getattr(frame, "rotation", 0) or 0) / 90) * 90 % 360
+
+
+def _decode(av: Any, packet: Any, name: str) -> list[Any]:
+    try:
+        return list(packet.decode())
+    except av.FFmpegError as exc:
+        raise StudioError(f"{name} is damaged ({_reason(exc)})") from None
+
+
+def _frame_rgb(frame: Any, info: VideoInfo, max_size: int | None) -> np.ndarray:
+    """Decoded frame -> (H, W, 3) uint8 RGB at the output size (even sides), turned upright."""
+    sw, sh, _, _ = _frame_size(frame, max_size)
+    rgb = frame.to_ndarray(format="rgb24", width=sw, height=sh, interpolation="AREA")
+    rotation = _rotation(frame)
+    if rotation:
+        rgb = np.ascontiguousarray(np.rot90(rgb, k=rotation // 90))  # counter-clockwise quarter turns
+    return rgb
+
+
+def frames_of(path: str | os.PathLike[str], max_size: int | None = None) -> Any:
+    """Yield (H, W, 3) uint8 RGB frames of a video (upright, at most ``max_size`` on the longer side)."""
+    p = Path(path)
+    with _open(p) as container:
+        info = _info(container, p)
+        for frame in container.decode(video=0):
+            yield _frame_rgb(frame, info, max_size)
+
+
+__all__ = ["Cancelled", "VideoInfo", "VideoProgress", "frames_of", "probe", "stylize_video"]

@@ -42,41 +42,73 @@ def _time_host(fn, frame: np.ndarray, iterations: int) -> float:  # type: ignore
     return iterations / (time.perf_counter() - t)
 
 
+VARIANTS = {
+    # name: FrameStylizer keyword arguments (the underscored ones are the engine's switches for this bench)
+    "eager fp32": {"fast": False},
+    "fp16 graph": {"_compile": None, "_pad_edges": False},
+    "fp16 graph + padded edges": {"_compile": None},
+    "compiled + plain edges": {"_pad_edges": False},
+    "compiled (default)": {},
+    "compiled + channels_last": {"_channels_last": True},
+    "compiled max-autotune": {"_compile": "max-autotune-no-cudagraphs"},
+}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sizes", default="512x512,1280x720,1920x1080")
     ap.add_argument("--models", default="image,video")
     ap.add_argument("--preset", default="swirling-sky")
     ap.add_argument("--iterations", type=int, default=200)
+    ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated names from VARIANTS")
+    ap.add_argument("--compile-sizes", default="1920x1080", help="sizes at which the compile variants run")
     args = ap.parse_args()
     assert torch.cuda.is_available(), "this benchmark measures the CUDA path"
     torch.backends.cudnn.benchmark = True
-    print(torch.cuda.get_device_name(), "torch", torch.__version__)
+    print(torch.cuda.get_device_name(), "torch", torch.__version__, flush=True)
     rows = []
     rng = np.random.default_rng(0)
+    names = [v.strip() for v in args.variants.split(",")]
     for use_case in args.models.split(","):
         model = preset(args.preset).load(use_case, device="cuda")
-        eager = FrameStylizer(model, fast=False)
-        fast = FrameStylizer(model, fast=True)
+        engines = {name: FrameStylizer(model, **VARIANTS[name]) for name in names}  # type: ignore[arg-type]
         for size in args.sizes.split(","):
             w, h = (int(v) for v in size.split("x"))
             frame = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
             on_device = torch.from_numpy(frame[None]).cuda()
-            t = time.perf_counter()
-            fast.run(on_device)  # captures the graph for this shape
-            torch.cuda.synchronize()
-            capture = time.perf_counter() - t
-            fps_eager = _time_cuda(eager.run, on_device, args.iterations)
-            fps_fast = _time_cuda(fast.run, on_device, args.iterations)
-            host_fast = _time_host(fast, frame, max(20, args.iterations // 4))
-            diff = int((eager.run(on_device).int() - fast.run(on_device).int()).abs().max())
-            mean = float((eager.run(on_device).float() - fast.run(on_device).float()).abs().mean())
-            rows.append((use_case, size, fps_eager, fps_fast, host_fast, diff, mean, capture))
-    print("\n| model | size | eager fp32 fps | optimised fps | speed-up | optimised + host copies fps | "
-          "max diff (levels) | mean diff | capture s |")  # fmt: skip
+            reference = engines["eager fp32"].run(on_device) if "eager fp32" in engines else None
+            base = None
+            for name, engine in engines.items():
+                if "compile" in name and size not in args.compile_sizes.split(","):
+                    continue
+                t = time.perf_counter()
+                out = engine.run(on_device)  # compiles / captures for this shape
+                torch.cuda.synchronize()
+                setup = time.perf_counter() - t
+                fps = _time_cuda(engine.run, on_device, args.iterations)
+                host = _time_host(engine, frame, max(20, args.iterations // 4))
+                base = base or fps
+                diff = mean = float("nan")
+                if reference is not None:
+                    d = (reference.int() - out.int()).abs()
+                    diff, mean = float(d.max()), float(d.float().mean())
+                rows.append((use_case, size, name, fps, fps / base, host, diff, mean, setup))
+                print(rows[-1], flush=True)
+    print("\n| model | size | variant | fps | vs eager | + host copies fps | max diff (levels) | mean diff | setup s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for use_case, size, fe, ff, fh, d, m, c in rows:
-        print(f"| {use_case} | {size} | {fe:.0f} | {ff:.0f} | {ff / fe:.1f}x | {fh:.0f} | {d} | {m:.2f} | {c:.1f} |")
+    for use_case, size, name, fps, ratio, host, d, m, setup in rows:
+        cells = [
+            use_case,
+            size,
+            name,
+            f"{fps:.0f}",
+            f"{ratio:.2f}x",
+            f"{host:.0f}",
+            f"{d:.0f}",
+            f"{m:.2f}",
+            f"{setup:.1f}",
+        ]
+        print("| " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

@@ -19,10 +19,16 @@ against. ``bench/frame_speed.py`` measures both, side by side.
 
 from __future__ import annotations
 
+import copy
+import os
+import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
+import torch.nn.functional as F
+from torch import nn
 
 from .config import check_number
 from .errors import StudioError
@@ -55,16 +61,28 @@ class FrameStylizer:
         intensity: float = 1.0,
         preserve_color: bool = False,
         fast: bool = True,
+        _norm: str = "direct",
+        _compile: str | None = "default",
+        _channels_last: bool = False,
+        _pad_edges: bool = True,
     ) -> None:
         self.model = model
         self.device = model.device
         self.fast = bool(fast) and self.device.type == "cuda"
-        self._net = model.network
+        # A private copy: the model's own network stays as it is (fp32; photos may set tiling statistics on it
+        # from another thread).
+        self._net = copy.deepcopy(model.network).eval()
         if self.fast:
-            # a private fp16 copy: the model itself stays fp32 for photos and exports
-            import copy
-
-            self._net = copy.deepcopy(model.network).half().to(memory_format=torch.channels_last).eval()
+            if _pad_edges:
+                _pad_edge_convs(self._net)
+            self._net = self._net.half()
+            if _channels_last:
+                self._net = self._net.to(memory_format=torch.channels_last)
+            if _norm == "direct":
+                self._net.set_stats_mode("direct")
+        self._forward: Any = self._net
+        if self.fast and _compile and os.environ.get("STUDIO_COMPILE", "1") != "0":
+            self._forward = torch.compile(self._net, mode=_compile, dynamic=False)
         self._graphs: dict[tuple[int, int, int], _Graph] = {}
         self._settings = _Settings(torch.zeros(0), 1.0, False)
         self.configure(style, intensity=intensity, preserve_color=preserve_color)
@@ -87,7 +105,9 @@ class FrameStylizer:
             raise StudioError(f"frames must be uint8 RGB, (H, W, 3) or (B, H, W, 3); got {arr.dtype} {arr.shape}")
         if min(batch.shape[1:3]) < 1 or batch.shape[0] < 1:
             raise StudioError(f"empty frame batch {arr.shape}")
-        x = torch.from_numpy(np.ascontiguousarray(batch))
+        if not batch.flags.writeable or not batch.flags.c_contiguous:  # e.g. np.asarray(PIL image)
+            batch = np.array(batch, order="C")
+        x = torch.from_numpy(batch)
         y = self.run(x.to(self.device, non_blocking=True)).cpu().numpy()
         return y[0] if single else y
 
@@ -95,14 +115,65 @@ class FrameStylizer:
     def run(self, frames: torch.Tensor) -> torch.Tensor:
         """(B, H, W, 3) uint8 on the model's device -> (B, H, W, 3) uint8 on the device."""
         if not self.fast:
-            return _pipeline(self._net, frames, self._settings, torch.float32)
+            return _pipeline(self._forward, frames, self._settings, torch.float32)
         key = tuple(frames.shape[:3])
         graph = self._graphs.get(key)  # type: ignore[call-overload]
         if graph is None:
             while len(self._graphs) >= MAX_GRAPHS:
                 self._graphs.pop(next(iter(self._graphs)))
-            graph = self._graphs[key] = _Graph(self._net, frames, self._settings)  # type: ignore[index]
+            try:
+                graph = _Graph(self._forward, frames, self._settings)
+            except Exception as exc:  # torch.compile needs a working Triton/C compiler: fall back, still fast
+                if self._forward is self._net:
+                    raise
+                warnings.warn(f"torch.compile failed ({str(exc).splitlines()[0][:120]}); running uncompiled",
+                              stacklevel=2)  # fmt: skip
+                self._forward = self._net
+                graph = _Graph(self._forward, frames, self._settings)
+            self._graphs[key] = graph  # type: ignore[index]
         return graph(frames, self._settings)
+
+
+class _PadIn(nn.Module):
+    """A convolution on few input channels, zero-padded to ``to`` of them: cuDNN's fp16 tensor-core kernels
+    want channel counts in multiples of 8, and the first 9x9 convolution on RGB was the slowest layer."""
+
+    def __init__(self, conv: nn.Conv2d, to: int = 8) -> None:
+        super().__init__()
+        self.extra = to - conv.in_channels
+        self.conv = nn.Conv2d(to, conv.out_channels, conv.kernel_size, conv.stride, conv.padding)
+        with torch.no_grad():
+            self.conv.weight.zero_()
+            self.conv.weight[:, : conv.in_channels] = conv.weight
+            self.conv.bias.copy_(conv.bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(F.pad(x, (0, 0, 0, 0, 0, self.extra)))  # zero channels (front of dim -3 unchanged)
+
+
+class _PadOut(nn.Module):
+    """The head convolution (to RGB) with outputs zero-padded to ``to``, then cut back to 3."""
+
+    def __init__(self, conv: nn.Conv2d, to: int = 8) -> None:
+        super().__init__()
+        self.keep = conv.out_channels
+        self.conv = nn.Conv2d(conv.in_channels, to, conv.kernel_size, conv.stride, conv.padding)
+        with torch.no_grad():
+            self.conv.weight.zero_()
+            self.conv.bias.zero_()
+            self.conv.weight[: self.keep] = conv.weight
+            self.conv.bias[: self.keep] = conv.bias
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(x)[:, : self.keep]
+
+
+def _pad_edge_convs(net: Any) -> None:
+    first = net.down[0]
+    if first.conv.in_channels % 8:
+        first.conv = _PadIn(first.conv, 8)
+    if net.head.out_channels % 8:
+        net.head = _PadOut(net.head, 8)
 
 
 def _pipeline(net: torch.nn.Module, frames: torch.Tensor, s: _Settings, dtype: torch.dtype) -> torch.Tensor:

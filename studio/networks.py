@@ -64,9 +64,12 @@ class CondInstanceNorm(nn.Module):
         if self.stats_mode == "use":
             assert self.stats is not None, "stats_mode 'use' needs a recorded pass first"
             mean, var = self.stats
-        else:  # "record": statistics in fp32, kept for the tiles that follow
+        else:  # "record": statistics in fp32, kept for the tiles that follow; "direct": not kept
+            # (the frame engine uses "direct": a general reduction spreads a 2-megapixel plane over the whole
+            # GPU, where the fused kernel gives each of the few channels one block)
             var, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True, unbiased=False)
-            self.stats = (mean, var)
+            if self.stats_mode == "record":
+                self.stats = (mean, var)
         scale = gamma * torch.rsqrt(var + self.eps)
         return (x.float() * scale + (beta - mean * scale)).to(x.dtype)
 

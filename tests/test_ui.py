@@ -214,3 +214,51 @@ def test_one_training_at_a_time_others_queue_and_stylizing_goes_on(client: Clien
     assert second.cancel()  # bob leaves the queue (closing the page does the same)
     assert alice.predict(api_name="/stop") == "Stopping at the next iteration…"
     assert "Training stopped" in first.result()[0]
+
+
+def test_video_endpoint_stylizes_a_clip_with_sound(client: Client, tmp_path: Path) -> None:
+    from test_video import moving_scene, write_video
+
+    from studio.video import probe
+
+    src = write_video(tmp_path / "clip.mp4", moving_scene(10, 96, 64))
+    outputs = list(
+        client.submit(
+            handle_file(str(src)), "preset:ink-wash", "video", 0.7, 1.0, False, 1280, *_blend(), api_name="/video"
+        )  # fmt: skip
+    )
+    status, video = outputs[-1]
+    assert status.startswith("Done")
+    info = probe(video["video"] if isinstance(video, dict) else video)
+    assert (info.width, info.height, info.frames, info.audio) == (96, 64, 10, "aac")
+    (tmp_path / "bad.mp4").write_text("no video here")
+    with pytest.raises(Exception, match="bad.mp4 is not a readable video"):
+        client.predict(handle_file(str(tmp_path / "bad.mp4")), "preset:ink-wash", "video", 0, 1.0, False, 1280,
+                       *_blend(), api_name="/video")  # fmt: skip
+
+
+def test_webcam_handler_follows_the_controls_and_drops_frames(client: Client) -> None:
+    from conftest import tiny_model
+
+    from ui.webcam_tab import STREAM_EVERY, TIME_LIMIT, WebcamFrames
+
+    models = {"preset:a": tiny_model(seed=1), "preset:b": tiny_model(seed=2)}
+    handler = WebcamFrames([], lambda spec, case, sid: (models[spec], models[spec].stylize),
+                           lambda sid: [("A", "preset:a"), ("B", "preset:b")])  # fmt: skip
+    frame = synthetic_photo(160, 120, 5)
+    a = handler(frame, None, "preset:a", "video", 1.0, False, 480)
+    assert a.shape == frame.shape and a.dtype == np.uint8
+    assert np.array_equal(a, models["preset:a"].stylize(frame))  # the CPU path is the reference path
+    b = handler(frame, None, "preset:b", "video", 1.0, False, 480)  # style switched mid-stream
+    assert np.abs(a.astype(int) - b).mean() > 3
+    faint = handler(frame, None, "preset:b", "video", 0.0, False, 480)  # intensity changed mid-stream
+    assert np.abs(faint.astype(int) - frame).max() <= 1
+    assert handler(frame, None, "preset:a", "video", 1.0, False, 80).shape == (60, 80, 3)  # longest side
+    assert handler(None, None, "preset:a", "video", 1.0, False, 480) is None  # camera not started yet
+    with pytest.raises(gr.Error, match="unknown style"):
+        handler(frame, None, "preset:zzz", "video", 1.0, False, 480)
+    # as served: frames stream at most every 0.1 s and a busy handler keeps only the newest waiting frame
+    config = client.config
+    dep = next(d for d in config["dependencies"] if d.get("api_name") == "webcam")
+    assert dep["trigger_mode"] == "always_last" and dep["stream_every"] == STREAM_EVERY
+    assert dep["time_limit"] == TIME_LIMIT and dep["connection"] == "stream"

@@ -15,7 +15,7 @@ import studio
 from studio.data import builtin_content
 from studio.presets import load_spec
 
-from . import output_tab, preview_tab, styles_tab, train_tab
+from . import output_tab, preview_tab, styles_tab, train_tab, video_tab, webcam_tab
 from .store import ModelStore
 
 USER_MODELS_KEPT = 8  # session models kept loaded in this process (the least recently used go first)
@@ -77,26 +77,31 @@ def build_app(store_dir: str | None = None) -> gr.Blocks:
         with gr.Tabs():
             weights = styles_tab.build(catalog, studio.quicklook, models.get, sample)
             shared = train_tab.build(store, studio.Trainer, studio.Trainer.resume)
-            choice, compare = preview_tab.build(catalog, models.get, choices, shared["session"], weights)
-            output_tab.build(store, shared["session"], shared["models"])
+            session = shared["session"]
+            choice, compare = preview_tab.build(catalog, models.get, choices, session, weights)
+            video_style = video_tab.build(catalog, models.get, choices, session, weights, fixed)
+            cam_style = webcam_tab.build(catalog, models.get, choices, session, weights, fixed)
+            output_tab.build(store, session, shared["models"])
 
-        def refresh(sid: str | None, current: str, other: str, trained: bool) -> tuple[Any, Any]:
+        def refresh(sid: str | None, trained: bool, current: str, other: str, *rest: str) -> tuple[Any, ...]:
             options = choices(sid)
             mine = [v for _, v in options if v.startswith("mine:")]
             newest = mine[-1] if mine else None
-            value = newest if trained and newest else current
+            pick = newest if trained and newest else current
             return (
-                gr.Dropdown(choices=options, value=value),
+                gr.Dropdown(choices=options, value=pick),
                 gr.Dropdown(choices=[("The photo (before / after)", preview_tab.BEFORE), *options], value=other),
+                *(gr.Dropdown(choices=options, value=newest if trained and newest else v) for v in rest),
             )
 
-        # When the session stores a model (training ends, train more, snapshot), Preview lists it; a finished
-        # training also becomes Preview's current model.
+        # When the session stores a model (training ends, train more, snapshot), every style list shows it; a
+        # finished training also becomes the current choice.
+        lists = [choice, compare, video_style, cam_style]
         for event, trained in zip(shared["stored"], (True, True, False), strict=True):
             event.then(
-                lambda sid, cur, oth, t=trained: refresh(sid, cur, oth, t),
-                [shared["session"], choice, compare],
-                [choice, compare],
+                lambda sid, *values, t=trained: refresh(sid, t, *values),
+                [session, *lists],
+                lists,
                 api_visibility="private",
             )
     return demo

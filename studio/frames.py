@@ -37,6 +37,7 @@ from .stylize import _forward_padded, blend, preserve_color
 
 GRAPH_WARMUP = 3  # eager runs on a side stream before capture (cuDNN picks its algorithms there)
 MAX_GRAPHS = 4  # frame shapes kept captured at once (a webcam may switch resolution)
+COMPILE_LIMIT = 64  # compiled (model, frame size) pairs per process before torch.compile gives up
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,11 @@ class FrameStylizer:
                 self._net.set_stats_mode("direct")
         self._forward: Any = self._net
         if self.fast and _compile and os.environ.get("STUDIO_COMPILE", "1") != "0":
+            # Dynamo guards on each network's parameters, so every (model, frame size) is one more compile of
+            # TransformerNet.forward; past the default limit of 8 it would quietly run uncompiled.
+            dynamo = torch._dynamo.config
+            dynamo.recompile_limit = max(dynamo.recompile_limit, COMPILE_LIMIT)
+            dynamo.accumulated_recompile_limit = max(dynamo.accumulated_recompile_limit, 4 * COMPILE_LIMIT)
             self._forward = torch.compile(self._net, mode=_compile, dynamic=False)
         self._graphs: dict[tuple[int, int, int], _Graph] = {}
         self._settings = _Settings(torch.zeros(0), 1.0, False)
@@ -141,7 +147,8 @@ class _PadIn(nn.Module):
     def __init__(self, conv: nn.Conv2d, to: int = 8) -> None:
         super().__init__()
         self.extra = to - conv.in_channels
-        self.conv = nn.Conv2d(to, conv.out_channels, conv.kernel_size, conv.stride, conv.padding)
+        like = {"device": conv.weight.device, "dtype": conv.weight.dtype}
+        self.conv = nn.Conv2d(to, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, **like)
         with torch.no_grad():
             self.conv.weight.zero_()
             self.conv.weight[:, : conv.in_channels] = conv.weight
@@ -157,7 +164,8 @@ class _PadOut(nn.Module):
     def __init__(self, conv: nn.Conv2d, to: int = 8) -> None:
         super().__init__()
         self.keep = conv.out_channels
-        self.conv = nn.Conv2d(conv.in_channels, to, conv.kernel_size, conv.stride, conv.padding)
+        like = {"device": conv.weight.device, "dtype": conv.weight.dtype}
+        self.conv = nn.Conv2d(conv.in_channels, to, conv.kernel_size, conv.stride, conv.padding, **like)
         with torch.no_grad():
             self.conv.weight.zero_()
             self.conv.bias.zero_()
@@ -214,7 +222,8 @@ class _Graph:
         self.captured = (s.intensity, s.preserve_color)
 
     def set_style(self, vector: torch.Tensor) -> None:
-        self.style.copy_(vector)  # the graph reads this buffer: no recapture needed
+        with torch.inference_mode():  # the buffer was made inside inference mode
+            self.style.copy_(vector)  # the graph reads this buffer: no recapture needed
 
     def __call__(self, frames: torch.Tensor, s: _Settings) -> torch.Tensor:
         if (s.intensity, s.preserve_color) != self.captured:  # baked into the graph as constants

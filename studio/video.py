@@ -27,6 +27,7 @@ from .fileio import atomic_path
 from .frames import FrameStylizer
 from .media import fit_size
 from .model import StyleModel, StyleSpec
+from .temporal import STABILIZE_DEFAULT
 
 MAX_SECONDS = float(os.environ.get("STUDIO_MAX_VIDEO_SECONDS", 600))
 MAX_PIXELS = int(os.environ.get("STUDIO_MAX_VIDEO_PIXELS", 3840 * 2160))  # per frame, input
@@ -128,7 +129,7 @@ def stylize_video(
     """Stylize ``src`` into ``dst`` (.mp4, H.264 + the original audio); returns ``dst``.
 
     ``max_size`` caps the longer side (the size is kept otherwise; odd sizes lose one pixel, as H.264
-    needs even ones). ``stabilize``: True (strength 0.7) or a strength in [0, 1) blends each frame with the
+    needs even ones). ``stabilize``: True (strength 0.5) or a strength in [0, 1) blends each frame with the
     previous result along the optical flow (see :mod:`studio.temporal`). ``on_progress`` gets a
     :class:`VideoProgress` about twice a second and may return False to cancel (raises :class:`Cancelled`,
     writes nothing). Videos longer than ``max_seconds`` or with frames above ``max_pixels`` are refused.
@@ -141,7 +142,7 @@ def stylize_video(
         fit_size(1, 1, max_size)  # validates
     if src_p.resolve() == dst_p.resolve():
         raise StudioError("the output would overwrite the input video; pick another name")
-    strength = 0.7 if stabilize is True else float(stabilize or 0.0)
+    strength = STABILIZE_DEFAULT if stabilize is True else float(stabilize or 0.0)
     stabilizer = None
     if strength:
         from .temporal import Stabilizer

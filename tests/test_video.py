@@ -155,7 +155,7 @@ def test_stabilization_lowers_the_warping_error(tmp_path: Path) -> None:
     frames = moving_scene(16, 128, 96, noise=6.0, seed=3)
     model = tiny_model(seed=1)
     plain = [model.stylize(f) for f in frames]
-    stab = Stabilizer(0.7)
+    stab = Stabilizer()  # the default strength
     steady = [stab(f, p) for f, p in zip(frames, plain, strict=True)]
 
     def error(outs: list[np.ndarray]) -> float:
@@ -184,3 +184,20 @@ def test_cli_video(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["video", str(model_path), str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "x.mp4")]) == 2
     err = capsys.readouterr().err
     assert "video not found" in err and "Traceback" not in err
+
+
+def test_frame_engine_is_the_photo_path_on_the_cpu() -> None:
+    from studio.frames import FrameStylizer
+
+    model = tiny_model(num_styles=2)
+    engine = FrameStylizer(model, style={0: 0.3, 1: 0.7}, intensity=0.8, preserve_color=True)
+    assert not engine.fast  # no CUDA here: the reference path
+    frames = np.stack([synthetic_photo(70, 50, s) for s in range(3)])
+    want = [model.stylize(f, style={0: 0.3, 1: 0.7}, intensity=0.8, preserve_color=True) for f in frames]
+    assert np.array_equal(engine(frames), np.stack(want))
+    engine.configure(1)
+    assert np.array_equal(engine(frames[0]), model.stylize(frames[0], style=1))
+    with pytest.raises(StudioError, match="frames must be uint8 RGB"):
+        engine(frames.astype(np.float32))
+    with pytest.raises(StudioError, match="intensity"):
+        engine.configure(0, intensity=2.0)

@@ -36,7 +36,7 @@ def build(
                 )
                 use_case = gr.Radio(["video", "image"], value="video", label="Preset model",
                                     info="presets and blends only: video = the fast model")  # fmt: skip
-                stabilize = gr.Slider(0, 0.9, value=0.7, step=0.05, label="Stabilize (0 = off)",
+                stabilize = gr.Slider(0, 0.9, value=0.5, step=0.05, label="Stabilize (0 = off)",
                                       info="blends each frame with the last along the motion")  # fmt: skip
                 intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
                 keep_color = gr.Checkbox(label="Preserve the video's colours")

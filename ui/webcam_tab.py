@@ -1,5 +1,7 @@
 """Webcam: the camera streamed through a model, live. Style and intensity can change while it streams; when
-the server falls behind, frames are dropped (only the newest waiting frame is kept), never queued."""
+the server falls behind, frames are dropped, never queued: Gradio's stream sends the camera's current frame
+when the last result is back, at most every ``STREAM_EVERY`` seconds (measured: a handler slowed to 1 s got
+7 frames in 12 s, not 120)."""
 
 from __future__ import annotations
 
@@ -99,7 +101,7 @@ def build(
             time_limit=TIME_LIMIT,
             concurrency_limit=STREAMS,
             concurrency_id="webcam",
-            trigger_mode="always_last",  # a busy server drops frames instead of queueing them
+            trigger_mode="multiple",  # what streaming needs ("once" and "always_last" stop after one frame)
             show_progress="hidden",
         )
     return style

@@ -25,7 +25,7 @@ from studio.losses import gram, style_targets
 from studio.lossnet import load_vgg
 from studio.media import open_image, to_array
 from studio.presets import preset
-from studio.temporal import warping_error
+from studio.temporal import mean_warping_error
 from studio.video import frames_of, stylize_video
 
 
@@ -64,13 +64,6 @@ def main() -> None:
                 losses.append(sum(float(((gram(feats[k]) - targets[k]) ** 2).sum()) for k in recipe.style_layers))
         return float(np.mean(losses))
 
-    def flicker(frames: list[np.ndarray]) -> float:
-        total = count = 0
-        for i in range(1, len(frames)):
-            s, n = warping_error(source[i - 1], source[i], frames[i - 1], frames[i])
-            total, count = total + s, count + n
-        return total / count
-
     rows = []
     for strength in [0.0, *(float(s) for s in args.strengths.split(","))]:
         path = out / f"{args.preset}-{strength:.1f}.mp4"
@@ -78,7 +71,7 @@ def main() -> None:
         stylize_video(model, args.video, path, max_size=args.max_size, stabilize=strength)
         seconds = time.perf_counter() - t
         frames = list(frames_of(path))
-        rows.append((strength, flicker(frames), style_loss(frames), len(frames) / seconds))
+        rows.append((strength, mean_warping_error(source, frames), style_loss(frames), len(frames) / seconds))
     base_e, base_s = rows[0][1], rows[0][2]
     print(f"\n{args.video}, preset {args.preset} ({args.use_case} model), longer side {args.max_size}, "
           f"{len(source)} frames, device {model.device}")  # fmt: skip

@@ -15,6 +15,8 @@ own flow against itself.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import cv2
 import numpy as np
 
@@ -132,3 +134,14 @@ def warping_error(
     warped = warp(prev_out.astype(np.float32), backward)
     diff = ((out.astype(np.float32) - warped) / 255.0) ** 2
     return float(diff.sum(-1)[valid].sum()), int(valid.sum())
+
+
+def mean_warping_error(sources: Sequence[np.ndarray], outputs: Sequence[np.ndarray]) -> float:
+    """The warping error of a whole clip: per consistent pixel, over every pair of consecutive frames."""
+    if len(sources) != len(outputs) or len(sources) < 2:
+        raise StudioError(f"need two or more source and output frames in pairs, got {len(sources)} and {len(outputs)}")
+    total = count = 0.0
+    for i in range(1, len(sources)):
+        s, n = warping_error(sources[i - 1], sources[i], outputs[i - 1], outputs[i])
+        total, count = total + s, count + n
+    return total / max(count, 1.0)

@@ -194,3 +194,21 @@ def test_frame_engine_is_the_photo_path_on_the_cpu() -> None:
         engine(frames.astype(np.float32))
     with pytest.raises(StudioError, match="intensity"):
         engine.configure(0, intensity=2.0)
+
+
+def test_split_edge_convolutions_compute_the_same_sums() -> None:
+    """The GPU path's reordering of the 9x9 RGB convolutions (9x1 over shifted copies) is exact arithmetic."""
+    import copy
+
+    import torch
+
+    from studio.frames import _split_edge_convs
+
+    for use_case in ("video", "image"):
+        net = copy.deepcopy(tiny_model(num_styles=2, use_case=use_case).network).eval().double()
+        reference = copy.deepcopy(net)
+        _split_edge_convs(net)
+        x = torch.rand(2, 3, 52, 36, dtype=torch.float64)
+        style = torch.tensor([[0.3, 0.7], [1.0, 0.0]], dtype=torch.float64)
+        assert type(net.head).__name__ == "_SplitOut"
+        assert torch.allclose(net(x, style), reference(x, style), atol=1e-12)

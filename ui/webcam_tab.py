@@ -33,7 +33,7 @@ class WebcamFrames:
 
     def __init__(self, catalog: Sequence[Preset], load_model: ModelLoader, choices: Callable[..., Any]) -> None:
         self.catalog, self.load_model, self.choices = catalog, load_model, choices
-        self._engines: OrderedDict[tuple[str | None, int], tuple[FrameStylizer, threading.Lock]] = OrderedDict()
+        self._engines: OrderedDict[tuple[str | None, str, str], tuple[FrameStylizer, threading.Lock]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __call__(
@@ -45,8 +45,8 @@ class WebcamFrames:
         with user_errors():
             model, _, style = pick_model(self.catalog, self.load_model, self.choices, sid, spec, case, blend)
             with self._lock:
-                key = (sid, id(model))
-                if key not in self._engines:
+                key = (sid, spec, case)
+                if key not in self._engines or self._engines[key][0].model is not model:  # new, or reloaded
                     self._engines[key] = (FrameStylizer(model), threading.Lock())
                     while len(self._engines) > KEPT:
                         self._engines.popitem(last=False)

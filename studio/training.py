@@ -378,7 +378,7 @@ class Trainer:
             styles.append({"name": name, "file": file})
         if not (d / "validation.png").exists():
             with atomic_path(d / "validation.png") as tmp:
-                Image.fromarray((self.validation_array * 255 + 0.5).astype(np.uint8)).save(tmp, format="PNG")
+                self.validation_image.save(tmp, format="PNG")
         content: dict[str, Any] = (
             {"builtin": True} if self.content_is_builtin else {"files": [str(p.resolve()) for p in self.content_paths]}
         )

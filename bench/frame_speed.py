@@ -45,11 +45,11 @@ def _time_host(fn, frame: np.ndarray, iterations: int) -> float:  # type: ignore
 VARIANTS = {
     # name: FrameStylizer keyword arguments (the underscored ones are the engine's switches for this bench)
     "eager fp32": {"fast": False},
-    "fp16 graph": {"_compile": None, "_edges": "plain"},
-    "fp16 graph + split edges": {"_compile": None},
-    "compiled + padded edges": {"_edges": "pad"},
-    "compiled + split edges (default)": {},
-    "compiled max-autotune": {"_compile": "max-autotune-no-cudagraphs"},
+    "fp16 graph": {"_edges": "plain"},
+    "fp16 graph + split edges (default)": {},
+    "compiled + padded edges": {"compile": True, "_edges": "pad"},
+    "compiled + split edges": {"compile": True},
+    "compiled max-autotune": {"compile": "max-autotune-no-cudagraphs"},
 }
 
 

@@ -6,12 +6,16 @@ takes uint8 RGB frames, (H, W, 3) or a batch (B, H, W, 3), and returns the same 
 
 On CUDA (``fast=True``, the default) it runs:
 
-* fp16 weights and activations. Instance norm accumulates its statistics in fp32 inside PyTorch's kernel,
-  so the large activations measured before normalisation (|x - mean| up to ~1.8e3) cannot overflow.
-* channels_last memory layout, which cuDNN's fp16 tensor-core convolutions want.
+* fp16 weights and activations, with instance-norm statistics taken in fp32 by a general reduction
+  (activations before normalisation deviate from their mean by up to ~1.8e3, whose square overflows fp16;
+  and the fused norm kernel gives each of the few channels one block, slow on 2-megapixel planes).
+* the two 9x9 convolutions on RGB reordered as 9x1 convolutions over shifted copies (:class:`_SplitIn`,
+  :class:`_SplitOut`): the same sums, but on channel counts tensor cores handle well.
 * the whole pass, from uint8 upload to uint8 result (normalisation, padding, network, intensity, colour
   preservation, quantisation), captured once per frame shape in a CUDA graph and replayed; the network
   is small, so at batch 1 launching ~60 kernels one by one costs more than running them.
+* optionally ``torch.compile`` (``compile=True``), which fuses the norms, pads and activations: 2-3x more
+  frames a second, after a one-off 10-20 s per frame size. Long videos use it; the webcam does not.
 
 Anywhere else (CPU, MPS, ``fast=False``) it is plain fp32 PyTorch, the reference the fast path is tested
 against. ``bench/frame_speed.py`` measures both, side by side.
@@ -50,6 +54,10 @@ class _Settings:
 class FrameStylizer:
     """Stylize uint8 RGB frames with ``model``; see the module docstring for what ``fast`` does.
 
+    ``compile`` (CUDA only) adds ``torch.compile``: 2-3x faster frames after a one-off 10-20 s per frame size
+    (measured, bench/frame_speed.py), so it pays off only for long work; a mode name ("max-autotune-no-
+    cudagraphs") may be given instead of True. ``STUDIO_COMPILE=0`` forbids it, ``=max-autotune`` tunes.
+
     ``style``, ``intensity`` and ``preserve_color`` are as in :meth:`StyleModel.stylize` and can be changed
     between frames with :meth:`configure` (the webcam's controls). Not thread-safe: use one per stream.
     """
@@ -62,8 +70,8 @@ class FrameStylizer:
         intensity: float = 1.0,
         preserve_color: bool = False,
         fast: bool = True,
+        compile: bool | str = False,
         _norm: str = "direct",
-        _compile: str | None = "default",
         _channels_last: bool = False,
         _edges: str = "split",
     ) -> None:
@@ -85,15 +93,16 @@ class FrameStylizer:
                 self._net.set_stats_mode("direct")
         self._forward: Any = self._net
         setting = os.environ.get("STUDIO_COMPILE", "1")
-        if _compile == "default" and setting == "max-autotune":  # slower start (~70 s per size), faster frames
-            _compile = "max-autotune-no-cudagraphs"
-        if self.fast and _compile and setting != "0":
+        mode = compile if isinstance(compile, str) else "default"
+        if setting == "max-autotune":  # slower start (~90 s per size), a few % faster frames
+            mode = "max-autotune-no-cudagraphs"
+        if self.fast and compile and setting != "0":
             # Dynamo guards on each network's parameters, so every (model, frame size) is one more compile of
             # TransformerNet.forward; past the default limit of 8 it would quietly run uncompiled.
             dynamo = torch._dynamo.config
             dynamo.recompile_limit = max(dynamo.recompile_limit, COMPILE_LIMIT)
             dynamo.accumulated_recompile_limit = max(dynamo.accumulated_recompile_limit, 4 * COMPILE_LIMIT)
-            self._forward = torch.compile(self._net, mode=_compile, dynamic=False)
+            self._forward = torch.compile(self._net, mode=mode, dynamic=False)
         self._graphs: dict[tuple[int, int, int], _Graph] = {}
         self._settings = _Settings(torch.zeros(0), 1.0, False)
         self.configure(style, intensity=intensity, preserve_color=preserve_color)

@@ -47,7 +47,6 @@ VARIANTS = {
     "eager fp32": {"fast": False},
     "fp16 graph": {"_edges": "plain"},
     "fp16 graph + split edges (default)": {},
-    "compiled + padded edges": {"compile": True, "_edges": "pad"},
     "compiled + split edges": {"compile": True},
     "compiled max-autotune": {"compile": "max-autotune-no-cudagraphs"},
 }

@@ -84,8 +84,6 @@ class FrameStylizer:
         if self.fast:
             if _edges == "split":
                 _split_edge_convs(self._net)
-            elif _edges == "pad":
-                _pad_edge_convs(self._net)
             self._net = self._net.half()
             if _channels_last:
                 self._net = self._net.to(memory_format=torch.channels_last)
@@ -154,42 +152,6 @@ class FrameStylizer:
         return graph(frames, self._settings)
 
 
-class _PadIn(nn.Module):
-    """A convolution on few input channels, zero-padded to ``to`` of them: cuDNN's fp16 tensor-core kernels
-    want channel counts in multiples of 8, and the first 9x9 convolution on RGB was the slowest layer."""
-
-    def __init__(self, conv: nn.Conv2d, to: int = 8) -> None:
-        super().__init__()
-        self.extra = to - conv.in_channels
-        like = {"device": conv.weight.device, "dtype": conv.weight.dtype}
-        self.conv = nn.Conv2d(to, conv.out_channels, conv.kernel_size, conv.stride, conv.padding, **like)
-        with torch.no_grad():
-            self.conv.weight.zero_()
-            self.conv.weight[:, : conv.in_channels] = conv.weight
-            self.conv.bias.copy_(conv.bias)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(F.pad(x, (0, 0, 0, 0, 0, self.extra)))  # zero channels (front of dim -3 unchanged)
-
-
-class _PadOut(nn.Module):
-    """The head convolution (to RGB) with outputs zero-padded to ``to``, then cut back to 3."""
-
-    def __init__(self, conv: nn.Conv2d, to: int = 8) -> None:
-        super().__init__()
-        self.keep = conv.out_channels
-        like = {"device": conv.weight.device, "dtype": conv.weight.dtype}
-        self.conv = nn.Conv2d(conv.in_channels, to, conv.kernel_size, conv.stride, conv.padding, **like)
-        with torch.no_grad():
-            self.conv.weight.zero_()
-            self.conv.bias.zero_()
-            self.conv.weight[: self.keep] = conv.weight
-            self.conv.bias[: self.keep] = conv.bias
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.conv(x)[:, : self.keep]
-
-
 class _SplitIn(nn.Module):
     """A k x k convolution on few input channels as a k x 1 convolution on k horizontally shifted copies.
 
@@ -255,14 +217,6 @@ def _split_edge_convs(net: Any) -> None:
         first.conv = _SplitIn(first.conv)
     if net.head.kernel_size[0] > 3:
         net.head = _SplitOut(net.head)
-
-
-def _pad_edge_convs(net: Any) -> None:
-    first = net.down[0]
-    if first.conv.in_channels % 8:
-        first.conv = _PadIn(first.conv, 8)
-    if net.head.out_channels % 8:
-        net.head = _PadOut(net.head, 8)
 
 
 def _pipeline(net: torch.nn.Module, frames: torch.Tensor, s: _Settings, dtype: torch.dtype) -> torch.Tensor:

@@ -149,9 +149,6 @@ def stylize_video(
         from .temporal import Stabilizer
 
         stabilizer = Stabilizer(strength)
-    engine = FrameStylizer(model, style, intensity=intensity, preserve_color=preserve_color,
-                           compile=_worth_compiling(src_p))  # fmt: skip
-    batch = batch or (8 if engine.fast else 1)
     av = _av()
 
     with _open(src_p) as container:
@@ -164,6 +161,9 @@ def stylize_video(
         if info.duration is not None and info.duration > max_seconds:
             raise StudioError(f"{src_p.name} lasts {info.duration:.1f} s; the limit is {max_seconds:g} s")
         size = _output_size(src_p, max_size)
+        engine = FrameStylizer(model, style, intensity=intensity, preserve_color=preserve_color,
+                               compile=_worth_compiling(info))  # fmt: skip
+        batch = batch or (8 if engine.fast else 1)
         vs = container.streams.video[0]
         vs.thread_type = "AUTO"
         audio_in = container.streams.audio[0] if container.streams.audio else None
@@ -176,13 +176,9 @@ def stylize_video(
     return dst_p
 
 
-def _worth_compiling(path: Path) -> bool:
+def _worth_compiling(info: VideoInfo) -> bool:
     """torch.compile costs 10-20 s per job and saves ~5 ms a 1080p frame (H100): worth it from about 2,000
     such frames. Short clips run without it (a 10 s 640x360 clip: 2.2 s instead of 29 s, measured)."""
-    try:
-        info = probe(path)
-    except StudioError:
-        return False  # the real open reports the problem
     frames = info.frames or 0
     return frames * info.width * info.height >= COMPILE_FROM_PIXELS
 
@@ -251,7 +247,7 @@ def _transcode(
             for vframe in _decode(av, packet, name):
                 if vframe.time is not None and vframe.time > max_seconds:
                     raise StudioError(f"{name} runs past {max_seconds:g} s; that is the limit")
-                rgb = _frame_rgb(vframe, info, max_size)
+                rgb = _frame_rgb(vframe, max_size)
                 pending.append((rgb, vframe.pts, vframe.time_base))
                 if len(pending) >= batch:
                     flush()
@@ -305,7 +301,7 @@ def _decode(av: Any, packet: Any, name: str) -> list[Any]:
         raise StudioError(f"{name} is damaged ({_reason(exc)})") from None
 
 
-def _frame_rgb(frame: Any, info: VideoInfo, max_size: int | None) -> np.ndarray:
+def _frame_rgb(frame: Any, max_size: int | None) -> np.ndarray:
     """Decoded frame -> (H, W, 3) uint8 RGB at the output size (even sides), turned upright."""
     sw, sh, _, _ = _frame_size(frame, max_size)
     rgb = frame.to_ndarray(format="rgb24", width=sw, height=sh, interpolation="AREA")
@@ -319,9 +315,9 @@ def frames_of(path: str | os.PathLike[str], max_size: int | None = None) -> Any:
     """Yield (H, W, 3) uint8 RGB frames of a video (upright, at most ``max_size`` on the longer side)."""
     p = Path(path)
     with _open(p) as container:
-        info = _info(container, p)
+        _info(container, p)  # a clear error for files without video
         for frame in container.decode(video=0):
-            yield _frame_rgb(frame, info, max_size)
+            yield _frame_rgb(frame, max_size)
 
 
 __all__ = ["Cancelled", "VideoInfo", "VideoProgress", "frames_of", "probe", "stylize_video"]

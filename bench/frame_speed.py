@@ -45,9 +45,11 @@ def _time_host(fn, frame: np.ndarray, iterations: int) -> float:  # type: ignore
 VARIANTS = {
     # name: FrameStylizer keyword arguments (the underscored ones are the engine's switches for this bench)
     "eager fp32": {"fast": False},
-    "fp16 graph": {"_edges": "plain"},
-    "fp16 graph + split edges (default)": {},
-    "compiled + split edges": {"compile": True},
+    "fp16 graph": {"_edges": "plain", "_up": "plain"},
+    "fp16 graph + split edges": {"_up": "plain"},
+    "fp16 graph + split edges + sub-pixel decoder (default)": {},
+    "compiled + split edges": {"compile": True, "_up": "plain"},
+    "compiled + split edges + sub-pixel decoder": {"compile": True},
     "compiled max-autotune": {"compile": "max-autotune-no-cudagraphs"},
 }
 

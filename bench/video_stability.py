@@ -66,7 +66,7 @@ def main() -> None:
 
     rows = []
     for strength in [0.0, *(float(s) for s in args.strengths.split(","))]:
-        path = out / f"{args.preset}-{strength:.1f}.mp4"
+        path = out / f"{args.preset}-{strength:g}.mp4"
         t = time.perf_counter()
         stylize_video(model, args.video, path, max_size=args.max_size, stabilize=strength)
         seconds = time.perf_counter() - t
@@ -78,7 +78,7 @@ def main() -> None:
     print("| stabilize | warping error | vs per-frame | style loss | vs per-frame | fps (decode+stylize+encode) |")
     print("| --- | --- | --- | --- | --- | --- |")
     for strength, e, s, fps in rows:
-        name = "off (per frame)" if strength == 0 else f"{strength:.1f}"
+        name = "off (per frame)" if strength == 0 else f"{strength:g}"
         print(f"| {name} | {e:.5f} | {e / base_e:.0%} | {s:.4f} | {s / base_s - 1:+.1%} | {fps:.1f} |")
 
 

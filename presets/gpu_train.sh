@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# Train the presets on the GPU machine (the device tool), image and video use cases side by side.
-# Needs the carried folder .gpu/ (data/content copied from ../shared/data, cache/vgg16-hed-relu4_3.safetensors,
-# whl/ with tqdm). The models come back in $OUT as tar parts (the device returns at most 8 files of 16 MiB):
+# Train the presets on the GPU machine (the device tool), the use cases side by side.
+# Needs the carried folders .gpu/data/content (photos copied from ../shared/data), .gpu/whl (tqdm) and the loss
+# network: .gpu/cache/vgg16-hed-relu4_3.safetensors, or .gpu/vgg/vgg16-hed-relu4_3.fp16.safetensors (half the
+# size, to fit the 64 MiB carry; widened to fp32 here). The models come back in $OUT as tar parts (the device
+# returns at most 8 files of 16 MiB):
 #   cat models.tar.part-* | tar xf -
-# Usage: bash presets/gpu_train.sh [extra presets/train.py arguments, e.g. --no-multi or --only a,b]
+# Usage: [USE_CASES="image video"] [PRETRAIN="video"] bash presets/gpu_train.sh [presets/train.py arguments]
+#   PRETRAIN: use cases whose pre-trained start (studio/weights/init-<use case>) is re-made first.
 set -u
 export PYTHONUNBUFFERED=1 STUDIO_CACHE=$PWD/.gpu/cache
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; touch /tmp/train-start
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl && export PYTHONPATH=/tmp/site:$PWD
-for uc in image video; do
-  timeout ${TRAIN_TIMEOUT:-540} python3 presets/train.py --content .gpu/data/content --use-case $uc "$@" \
-    > "$OUT/train-$uc.log" 2>&1 &
+if [ ! -f .gpu/cache/vgg16-hed-relu4_3.safetensors ]; then
+  export STUDIO_CACHE=/tmp/cache; mkdir -p /tmp/cache
+  python3 -c "
+from safetensors.torch import load_file, save_file
+s = load_file('.gpu/vgg/vgg16-hed-relu4_3.fp16.safetensors')
+save_file({k: v.float() for k, v in s.items()}, '/tmp/cache/vgg16-hed-relu4_3.safetensors')"
+fi
+for uc in ${USE_CASES:-image video}; do
+  (
+    if [[ " ${PRETRAIN:-} " == *" $uc "* ]]; then
+      python3 -m studio.pretrain --content .gpu/data/content --use-case "$uc" --iterations "${PRETRAIN_ITERATIONS:-4000}" \
+        -o "studio/weights/init-$uc.safetensors" || exit 1
+    fi
+    timeout "${TRAIN_TIMEOUT:-540}" python3 presets/train.py --content .gpu/data/content --use-case "$uc" "$@"
+  ) > "$OUT/train-$uc.log" 2>&1 &
 done
 wait
 tail -n 30 "$OUT"/train-*.log
-find presets -name '*.safetensors' -newer /tmp/train-start | sort | tar cf - -T - | split -b 15M - "$OUT/models.tar.part-"
+find presets studio/weights -name '*.safetensors' -newer /tmp/train-start | sort | tar cf - -T - \
+  | split -b 15M - "$OUT/models.tar.part-"
 ls -la "$OUT"

@@ -43,7 +43,7 @@ def create(
         iterations: training iterations (batches of ``batch_size`` random 256 px crops).
         style_strength: 1..10, style against content (see :mod:`studio.config`).
         style_density: 64..1024 in steps of 4: low learns coarse structures, high fine strokes and colour.
-        use_case: "image" (Create ML's 1.7 M-parameter net) or "video" (a 0.2 M-parameter real-time net).
+        use_case: "image" (Create ML's 1.7 M-parameter net) or "video" (a 69 K-parameter real-time net).
         validation: an image stylized at every report; default the first content image.
         device: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps".
         on_progress: called with a :class:`studio.Progress` every ``report_interval`` iterations.

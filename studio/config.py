@@ -45,13 +45,31 @@ class NetworkConfig:
     num_styles: int = 1
     edge_kernel: int = 9  # first and last convolution, at full resolution
 
+    def __post_init__(self) -> None:
+        # A model file's header says how big a network to build: bound it before anything is allocated.
+        if not isinstance(self.channels, tuple | list) or len(self.channels) != 3:
+            raise StudioError(f"network channels must be three numbers, got {self.channels!r}")
+        for c in self.channels:
+            check_int("network channels", c, 1, 1024)
+        check_int("num_residual", self.num_residual, 0, 32)
+        check_int("num_styles", self.num_styles, 1, 256)
+        check_int("edge_kernel", self.edge_kernel, 1, 15)
+        if self.edge_kernel % 2 == 0:
+            raise StudioError(f"edge_kernel must be odd, got {self.edge_kernel}")
+
     @staticmethod
     def for_use_case(use_case: str, num_styles: int = 1) -> NetworkConfig:
-        """Turi Create's "resnet-16" for images; a lite net (~200 K params, < 1 MB at fp16) for video."""
+        """Turi Create's "resnet-16" for images; a real-time net (~70 K params, 0.15 MB at fp16) for video.
+
+        The video net is sized for a 2-core CPU at 512 px (bench/video_arch.py measured the candidates): the
+        full- and half-resolution layers cost most of a CPU pass, so they are narrow (8 and 16 channels, 5x5
+        edges), and the style capacity sits in three residual blocks at 1/4 resolution. Model files made with
+        the earlier 16-32-64 video net still load: every file carries its own NetworkConfig.
+        """
         check_choice("use_case", use_case, USE_CASES)
         if use_case == "image":
             return NetworkConfig(channels=(32, 64, 128), num_residual=5, num_styles=num_styles)
-        return NetworkConfig(channels=(16, 32, 64), num_residual=2, num_styles=num_styles)
+        return NetworkConfig(channels=(8, 16, 32), num_residual=3, num_styles=num_styles, edge_kernel=5)
 
 
 @dataclass(frozen=True)
@@ -82,6 +100,13 @@ class LossRecipe:
     # Penalty on instance-norm outliers beyond spike_limit sigmas (droplet artifacts, see networks.py).
     spike_weight: float = 10.0
     spike_limit: float = 4.0
+    # Video use case only: stability loss (Gupta et al. 2017, "Characterizing and Improving Stability in Neural
+    # Style Transfer"): the mean squared change of the output when the input gets Gaussian noise of this
+    # standard deviation. Feed-forward nets amplify tiny input changes into flicker; this trains them to ignore
+    # them. Off by default, by measurement (cutBunny, bench/video_stability.py): at weight 100 the 8-16-32 video
+    # net flickered 42 % less frame to frame, but its style loss rose 28 %, more than flow stabilization costs.
+    video_stability_weight: float = 0.0
+    stability_noise: float = 0.02
 
 
 STUDIO_RECIPE = LossRecipe()
@@ -101,6 +126,7 @@ PLAIN_RECIPE = LossRecipe(
     output="linear",
     saturation_weight=0.0,
     spike_weight=0.0,
+    video_stability_weight=0.0,
 )
 RECIPES = {"studio": STUDIO_RECIPE, "plain": PLAIN_RECIPE}
 
@@ -175,6 +201,17 @@ class ModelConfig:
     output: str = "sigmoid"
     package_version: str = ""
     format_version: int = FORMAT_VERSION
+
+    def __post_init__(self) -> None:
+        check_choice("use_case", self.use_case, USE_CASES)
+        check_choice("output", self.output, ("sigmoid", "linear"))
+        if len(self.style_names) != self.network.num_styles or not all(
+            isinstance(n, str) and 0 < len(n) <= 200 for n in self.style_names
+        ):
+            raise StudioError(
+                f"the model has {self.network.num_styles} styles but its config names {len(self.style_names)}"
+                " (style names are 1 to 200 characters)"
+            )
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)

@@ -11,14 +11,19 @@ On CUDA (``fast=True``, the default) it runs:
   and the fused norm kernel gives each of the few channels one block, slow on 2-megapixel planes).
 * the two 9x9 convolutions on RGB reordered as 9x1 convolutions over shifted copies (:class:`_SplitIn`,
   :class:`_SplitOut`): the same sums, but on channel counts tensor cores handle well.
+* the decoder's upsample-then-convolve layers as sub-pixel convolutions (:class:`_SubpixelUp`): the same
+  sums at a quarter of the positions, and no upsampled copy in memory.
 * the whole pass, from uint8 upload to uint8 result (normalisation, padding, network, intensity, colour
   preservation, quantisation), captured once per frame shape in a CUDA graph and replayed; the network
   is small, so at batch 1 launching ~60 kernels one by one costs more than running them.
 * optionally ``torch.compile`` (``compile=True``), which fuses the norms, pads and activations: 2-3x more
   frames a second, after a one-off 10-20 s per frame size. Long videos use it; the webcam does not.
 
-Anywhere else (CPU, MPS, ``fast=False``) it is plain fp32 PyTorch, the reference the fast path is tested
-against. ``bench/frame_speed.py`` measures both, side by side.
+On the CPU (``fast=True``) it runs the network with the sub-pixel decoder on onnxruntime, which measured
+faster than PyTorch on a 2-core CPU (``bench/cpu_speed.py``); without onnxruntime, in PyTorch.
+
+``fast=False`` (and MPS) is plain fp32 PyTorch, exactly :meth:`StyleModel.stylize`: the reference the fast
+paths are tested against. ``bench/frame_speed.py`` (GPU) and ``bench/cpu_speed.py`` measure them side by side.
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from torch import nn
 from .config import check_number
 from .errors import StudioError
 from .model import StyleModel, StyleSpec
+from .networks import CondInstanceNorm
 from .stylize import _forward_padded, blend, preserve_color
 
 GRAPH_WARMUP = 3  # eager runs on a side stream before capture (cuDNN picks its algorithms there)
@@ -74,13 +80,20 @@ class FrameStylizer:
         _norm: str = "direct",
         _channels_last: bool = False,
         _edges: str = "split",
+        _up: str | None = None,
+        _cpu: str = "onnxruntime",
     ) -> None:
         self.model = model
         self.device = model.device
         self.fast = bool(fast) and self.device.type == "cuda"
+        cpu_fast = bool(fast) and self.device.type == "cpu"
         # A private copy: the model's own network stays as it is (fp32; photos may set tiling statistics on it
         # from another thread).
         self._net = copy.deepcopy(model.network).eval()
+        # Which path runs the frames: "cuda" (fp16 graphs), "onnxruntime" or "torch" (see the module doc).
+        self.backend = "cuda" if self.fast else "torch"
+        if (_up or ("subpixel" if self.fast or cpu_fast else "plain")) == "subpixel":
+            _subpixel_upconvs(self._net)
         if self.fast:
             if _edges == "split":
                 _split_edge_convs(self._net)
@@ -90,6 +103,12 @@ class FrameStylizer:
             if _norm == "direct":
                 self._net.set_stats_mode("direct")
         self._forward: Any = self._net
+        if cpu_fast and _cpu == "onnxruntime":
+            try:
+                self._forward = _OnnxNet(self._net, model.num_styles)
+                self.backend = "onnxruntime"
+            except ImportError:  # onnxruntime is a dependency, but the PyTorch path works without it
+                pass
         setting = os.environ.get("STUDIO_COMPILE", "1")
         mode = compile if isinstance(compile, str) else "default"
         if setting == "max-autotune":  # slower start (~90 s per size), a few % faster frames
@@ -209,6 +228,102 @@ class _SplitOut(nn.Module):
         z = z.view(b, self.out, self.k, h, wide)
         y = sum(z[:, :, dx, :, dx : dx + w] for dx in range(self.k))
         return y + self.bias.view(1, -1, 1, 1)  # type: ignore[union-attr]
+
+
+class _SubpixelUp(nn.Module):
+    """An :class:`~studio.networks.UpConv` (nearest 2x upsampling, reflection pad, 3x3 convolution, norm,
+    ReLU) computed without the upsampled copy: the same sums, as one 3x3 convolution at the low resolution
+    to 4 phases per output channel, then a pixel shuffle (Shi et al. 2016's sub-pixel layout).
+
+    After nearest upsampling, output row 2i + a (a = 0 or 1) sees input rows i - 1 + a .. i + a with the
+    kernel's rows folded onto them: a = 0 takes w[0] on row i - 1 and w[1] + w[2] on row i; a = 1 takes
+    w[0] + w[1] on row i and w[2] on row i + 1 (columns the same). Reflecting the upsampled map by one
+    pixel repeats the low-resolution edge, so the low-resolution input is edge-padded.
+    """
+
+    # FOLD[a, low-res offset (-1, 0, +1), kernel tap]: which taps of the 3x3 kernel land on which input row.
+    FOLD = torch.tensor(
+        [
+            [[1.0, 0.0, 0.0], [0.0, 1.0, 1.0], [0.0, 0.0, 0.0]],
+            [[0.0, 0.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 1.0]],
+        ]
+    )
+
+    def __init__(self, up: nn.Module) -> None:
+        super().__init__()
+        conv = up.conv
+        out, cin = conv.weight.shape[:2]
+        assert conv.kernel_size == (3, 3) and conv.stride == (1, 1), "sub-pixel rewrite expects a 3x3 UpConv"
+        fold = self.FOLD.to(conv.weight)
+        with torch.no_grad():
+            w = torch.einsum("aur,bvs,oirs->oabiuv", fold, fold, conv.weight)  # (out, 2, 2, cin, 3, 3)
+            self.conv = nn.Conv2d(cin, out * 4, 3, device=conv.weight.device, dtype=conv.weight.dtype)
+            self.conv.weight.copy_(w.reshape(out * 4, cin, 3, 3))
+            self.conv.bias.copy_(conv.bias.repeat_interleave(4))
+        self.norm = up.norm
+        self.act = up.act
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        # x: (B, C, h, w) -> (B, out, 2h, 2w)
+        y = F.pixel_shuffle(self.conv(F.pad(x, (1, 1, 1, 1), mode="replicate")), 2)
+        y = self.norm(y, style)
+        return F.relu(y) if self.act else y
+
+
+def _subpixel_upconvs(net: Any) -> None:
+    net.up = nn.ModuleList([_SubpixelUp(layer) for layer in net.up])
+
+
+class _FoldedNorm(nn.Module):
+    """A CondInstanceNorm for the onnxruntime engine: the style's gamma and beta become the scale and bias
+    of one InstanceNormalization node instead of a Mul and an Add over the whole map after it (~5 % of a
+    CPU pass at 512 px). One style for the batch: the frame engine stylizes every frame of a call alike."""
+
+    def __init__(self, norm: CondInstanceNorm) -> None:
+        super().__init__()
+        self.norm = norm
+
+    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        gamma = (style[0, :, None] * self.norm.gamma).sum(0)  # (C,)
+        beta = (style[0, :, None] * self.norm.beta).sum(0)
+        return F.instance_norm(x, weight=gamma, bias=beta, eps=self.norm.eps)
+
+
+class _OnnxNet:
+    """The (rewritten) network as an onnxruntime session on the CPU: ``(x, style) -> y`` like the module.
+
+    Exported with the TorchScript exporter, which takes under a second (the dynamo exporter of
+    :func:`studio.export.export_onnx` takes ~15 s: too slow to start a webcam stream or a video job).
+    """
+
+    def __init__(self, net: nn.Module, num_styles: int) -> None:
+        import io
+
+        import onnxruntime as ort
+
+        net = copy.deepcopy(net)
+        for module in list(net.modules()):
+            for name, child in list(module.named_children()):
+                if isinstance(child, CondInstanceNorm):
+                    setattr(module, name, _FoldedNorm(child))
+        x = torch.rand(1, 3, 64, 64)
+        style = torch.full((1, num_styles), 1.0 / num_styles)
+        buffer = io.BytesIO()
+        with warnings.catch_warnings(), torch.no_grad():
+            warnings.simplefilter("ignore")  # the exporter's deprecation and instance-norm notices
+            torch.onnx.export(
+                net, (x, style), buffer, dynamo=False, opset_version=18, input_names=["x", "style"],
+                output_names=["y"], dynamic_axes={"x": {0: "b", 2: "h", 3: "w"}, "style": {0: "b"}},
+            )  # fmt: skip
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = torch.get_num_threads()  # what the studio allows PyTorch
+        options.log_severity_level = 3
+        self.session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+
+    def __call__(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+        # x: (B, 3, H, W), style: (B, S) with equal rows (the engine's one setting for the batch)
+        feed = {"x": x.float().contiguous().numpy(), "style": style.float().contiguous().numpy()}
+        return torch.from_numpy(self.session.run(None, feed)[0])
 
 
 def _split_edge_convs(net: Any) -> None:

@@ -120,11 +120,17 @@ def load_vgg(source: str = "hed", device: torch.device | str = "cpu") -> VGGFeat
         ) from None
 
 
+BUNDLED = Path(__file__).resolve().parents[1] / "weights"  # a Space ships the converted file here
+
+
 def prepare_weights(source: str = "hed") -> Path:
-    """Make the safetensors cache for ``source`` if missing; returns its path."""
+    """Make the safetensors cache for ``source`` if missing; returns its path. A converted file shipped in
+    ``weights/`` beside the package (deploy/space.py bundles one) is used as it is."""
     path = weights_path(source)
     if path.is_file():
         return path
+    if (BUNDLED / path.name).is_file():
+        return BUNDLED / path.name
     state = _read_hed() if source == "hed" else _read_torchvision()
     from safetensors.torch import save_file
 

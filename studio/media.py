@@ -26,6 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from studio.errors import StudioError
 from studio.fileio import new_file_mode
+from studio.limits import limits
 
 __all__ = [
     "IMAGE_EXTENSIONS",
@@ -78,11 +79,12 @@ _heif_registered = False
 # --------------------------------------------------------------------------------------------- opening
 
 
-def open_image(path: str | os.PathLike, max_pixels: int | None = 178_956_970) -> Image.Image:
+def open_image(path: str | os.PathLike, max_pixels: int | None = None) -> Image.Image:
     """Open, fully decode and orient the image at ``path``; the file is closed on return.
 
     ``max_pixels`` bounds ``width * height`` as read from the header, before any pixel is decoded
-    (``None``: no limit of ours; PIL's own hard limit, twice ``PIL.Image.MAX_IMAGE_PIXELS``, still applies).
+    (``None``: the limit in force, ``STUDIO_MAX_IMAGE_PIXELS``, 100 megapixels by default; see
+    :mod:`studio.limits`).
     Animated GIF/WebP give their first frame. The mode is kept when it is RGB, RGBA, L, LA or a
     16-bit/int/float mode (``I;16``, ``I;16B``, ``I``, ``F``); palette images become RGBA (with transparency)
     or RGB, ``1`` becomes L, CMYK/YCbCr/LAB/HSV become RGB, and RGB/L images with a transparent colour key
@@ -91,8 +93,10 @@ def open_image(path: str | os.PathLike, max_pixels: int | None = 178_956_970) ->
     text = os.fspath(path)
     if isinstance(text, bytes):
         text = os.fsdecode(text)
-    if max_pixels is not None and max_pixels < 1:
-        raise StudioError(f"max_pixels must be at least 1 or None, got {max_pixels!r}")
+    if max_pixels is None:
+        max_pixels = limits().image_pixels
+    if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
+        raise StudioError(f"max_pixels must be a whole number of at least 1 or None, got {max_pixels!r}")
     file = pathlib.Path(text)
     if not file.exists():
         raise StudioError(f"image not found: {text}")
@@ -120,15 +124,15 @@ def open_image(path: str | os.PathLike, max_pixels: int | None = 178_956_970) ->
         raise StudioError(f"not a readable image: {text} (unrecognised image format)") from exc
 
 
-def _decode(path: str, max_pixels: int | None) -> Image.Image:
+def _decode(path: str, max_pixels: int) -> Image.Image:
     """Open and decode ``path``; UnidentifiedImageError passes through, other failures become StudioError."""
     try:
         with Image.open(path) as img:
             width, height = img.size
-            if max_pixels is not None and width * height > max_pixels:
+            if width * height > max_pixels:
                 raise StudioError(
-                    f"image too large: {path} ({width}x{height} = {width * height} pixels, "
-                    f"limit {max_pixels}; possible decompression bomb)"
+                    f"image too large: {path} ({width}x{height} = {width * height:,} pixels, "
+                    f"limit {max_pixels:,}; possible decompression bomb)"
                 )
             if getattr(img, "is_animated", False):
                 img.seek(0)

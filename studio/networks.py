@@ -13,7 +13,7 @@ stylizing is a single forward pass. With the changes the field settled on since:
   transposed convolutions, and reflection padding so borders carry no dark frame.
 
 Turi Create's / Create ML's image model is this network with 32-64-128 channels and 5 residual blocks
-(about 1.68 M parameters); the video use case uses 16-32-64 channels and 2 blocks (about 0.2 M).
+(about 1.68 M parameters); the video use case uses 8-16-32 channels, 3 blocks and 5x5 edges (about 69 K).
 """
 
 from __future__ import annotations

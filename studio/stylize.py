@@ -18,6 +18,7 @@ import math
 import torch
 import torch.nn.functional as F
 
+from .errors import StudioError
 from .networks import TransformerNet
 
 OVERLAP = 64  # pixels cross-faded between neighbouring tiles
@@ -108,7 +109,9 @@ def run_network(net: TransformerNet, x: torch.Tensor, style: torch.Tensor, tile:
             return torch.cat([_forward_tiled(net, x[i : i + 1], style[i : i + 1], tile) for i in range(len(x))])
         except torch.OutOfMemoryError:
             if tile // 2 < MIN_TILE:
-                raise
+                raise StudioError(
+                    f"out of memory on {device.type} even in {tile} px tiles; free memory or use a smaller max_size"
+                ) from None
             tile //= 2
             if device.type == "cuda":
                 torch.cuda.empty_cache()

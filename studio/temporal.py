@@ -23,9 +23,9 @@ import numpy as np
 from .errors import StudioError
 
 FLOW_SIDE = 480  # flow is computed with the longer side scaled to this (it is smooth; full size buys little)
-# Measured on cutBunny (bench/video_stability.py): 0.5 keeps 39 % of per-frame flicker for +4.7 % style loss;
-# 0.7 keeps 27 % but costs +21 % (repeated warping blurs the strokes).
-STABILIZE_DEFAULT = 0.5
+# Measured on cutBunny with the 8-16-32 video net (bench/video_stability.py): 0.35 keeps 48 % of per-frame
+# flicker for +7.7 % style loss; 0.5 keeps 33 % for +18 % (repeated warping blurs its fine strokes).
+STABILIZE_DEFAULT = 0.35
 CUT_VALID_SHARE = 0.4  # fewer trustworthy pixels than this: a scene cut, start again
 
 

@@ -198,10 +198,28 @@ class Trainer:
 
     # --- the run ---------------------------------------------------------------------------------------------
     def run(self, on_progress: ProgressCallback | None = None) -> StyleModel:
-        """Train to ``self.target`` iterations; returns the model (also when cancelled)."""
+        """Train to ``self.target`` iterations; returns the model (also when cancelled).
+
+        Out of memory, training goes on at half the batch size (from the weights and optimizer state it had
+        reached), down to batch 1, and says so with a warning; ``self.config.batch_size`` shows the size used.
+        """
         self.running = True  # read by UIs from other threads
         try:
-            return self._run(on_progress)
+            while True:
+                try:
+                    return self._run(on_progress)
+                except torch.OutOfMemoryError:
+                    batch = self.config.batch_size or 1
+                    if self.device.type == "cuda":
+                        torch.cuda.empty_cache()
+                    if batch <= 1:
+                        raise StudioError(
+                            f"out of {self.device.type} memory even at batch size 1 with {self.config.crop_size} px "
+                            "crops; free memory or train with a smaller crop_size"
+                        ) from None
+                    self.config = dataclasses.replace(self.config, batch_size=batch // 2)
+                    note = f"out of memory at batch size {batch}: training goes on at {batch // 2}"
+                    warnings.warn(note, stacklevel=2)
         finally:
             self.running = False
 
@@ -230,11 +248,17 @@ class Trainer:
         vgg.to(memory_format=memory_format)
         amp = training_autocast_dtype(dev)
 
+        stability = recipe.video_stability_weight if cfg.use_case == "video" else 0.0
+
         def forward(content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, ...]:
+            # content: (B, 3, H, W), or (2B, ...) with the stability loss: the crops, then their noisy copies
+            b = len(content) // 2 if stability > 0 else len(content)
             # cache_enabled=False: autocast's weight cache must not outlive a CUDA graph capture
             with torch.autocast(dev.type, dtype=amp or torch.float32, enabled=amp is not None, cache_enabled=False):
                 out, logits = net(content, style, return_logits=True)
-                total, style_loss, content_loss = loss_fn(out, content, style, logits)
+                total, style_loss, content_loss = loss_fn(out[:b], content[:b], style[:b], logits[:b])
+            if stability > 0:
+                total = total + stability * (out[b:].float() - out[:b].float()).pow(2).mean()
             if recipe.spike_weight > 0:
                 total = total + recipe.spike_weight * net.spike_penalty()
             return total, style_loss, content_loss
@@ -258,6 +282,10 @@ class Trainer:
                 else:
                     pick = torch.randint(num_styles, (cfg.batch_size,), device=dev, generator=gen)
                     style = F.one_hot(pick, num_styles).float()
+                if stability > 0:  # noise drawn from the run's generator: seeded runs stay reproducible
+                    noise = torch.randn(content.shape, generator=gen, device=dev) * recipe.stability_noise
+                    content = torch.cat([content, (content + noise).clamp(0, 1)])
+                    style = torch.cat([style, style])
                 with self._lock:
                     style_loss, content_loss = stepper.step(content, style, self._lr(self.iteration))
                     self.iteration += 1
@@ -522,6 +550,22 @@ class Trainer:
                 raise StudioError(f"session {d} finished its {done} iterations; ask for more iterations to train more")
             trainer.target = target
         return trainer
+
+
+def checkpoint_state(session_dir: str | os.PathLike[str]) -> tuple[int, int] | None:
+    """(iteration reached, iterations planned) of the session's checkpoint, from its header only; None when
+    the folder holds no readable checkpoint. A reached < planned session was interrupted (resume it)."""
+    from safetensors import SafetensorError, safe_open
+
+    path = Path(session_dir) / CHECKPOINT_FILE
+    if not path.is_file() or not (Path(session_dir) / SESSION_FILE).is_file():
+        return None
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+        return int(meta["iteration"]), int(meta["target"])
+    except (SafetensorError, OSError, KeyError, ValueError):
+        return None
 
 
 class _Stepper:

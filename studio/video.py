@@ -20,17 +20,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 
 from .config import check_number
 from .errors import StudioError
 from .fileio import atomic_path
 from .frames import FrameStylizer
+from .limits import limits
 from .media import fit_size
 from .model import StyleModel, StyleSpec
 from .temporal import STABILIZE_DEFAULT
 
-MAX_SECONDS = float(os.environ.get("STUDIO_MAX_VIDEO_SECONDS", 600))
-MAX_PIXELS = int(os.environ.get("STUDIO_MAX_VIDEO_PIXELS", 3840 * 2160))  # per frame, input
 COPY_AUDIO = frozenset({"aac", "mp3", "opus", "alac", "flac"})  # codecs mp4 carries as they are
 CRF = 18  # x264 quality: visually lossless for most content
 COMPILE_FROM_PIXELS = 2000 * 1920 * 1080  # frames x pixels from which torch.compile pays off (see below)
@@ -123,20 +123,27 @@ def stylize_video(
     max_size: int | None = None,
     stabilize: bool | float = False,
     on_progress: Callable[[VideoProgress], bool | None] | None = None,
-    max_seconds: float = MAX_SECONDS,
-    max_pixels: int = MAX_PIXELS,
+    max_seconds: float | None = None,
+    max_pixels: int | None = None,
+    max_frames: int | None = None,
     batch: int | None = None,
 ) -> Path:
     """Stylize ``src`` into ``dst`` (.mp4, H.264 + the original audio); returns ``dst``.
 
     ``max_size`` caps the longer side (the size is kept otherwise; odd sizes lose one pixel, as H.264
-    needs even ones). ``stabilize``: True (strength 0.5) or a strength in [0, 1) blends each frame with the
+    needs even ones). ``stabilize``: True (strength 0.35) or a strength in [0, 1) blends each frame with the
     previous result along the optical flow (see :mod:`studio.temporal`). ``on_progress`` gets a
     :class:`VideoProgress` about twice a second and may return False to cancel (raises :class:`Cancelled`,
-    writes nothing). Videos longer than ``max_seconds`` or with frames above ``max_pixels`` are refused.
+    writes nothing). Videos longer than ``max_seconds``, with more than ``max_frames`` frames or with frames
+    above ``max_pixels`` are refused; each defaults to the limit in force (:mod:`studio.limits`:
+    ``STUDIO_MAX_VIDEO_SECONDS``, ``STUDIO_MAX_VIDEO_FRAMES``, ``STUDIO_MAX_VIDEO_PIXELS``).
     """
     src_p, dst_p = Path(src), Path(dst)
     check_number("intensity", intensity, 0.0, 1.0)
+    bounds = limits()
+    max_seconds = bounds.video_seconds if max_seconds is None else max_seconds
+    max_pixels = bounds.video_pixels if max_pixels is None else max_pixels
+    max_frames = bounds.video_frames if max_frames is None else max_frames
     if dst_p.suffix.lower() != ".mp4":
         raise StudioError(f"video output must be an .mp4 file, got {dst_p.name!r}")
     if max_size is not None:
@@ -160,6 +167,8 @@ def stylize_video(
             )
         if info.duration is not None and info.duration > max_seconds:
             raise StudioError(f"{src_p.name} lasts {info.duration:.1f} s; the limit is {max_seconds:g} s")
+        if info.frames is not None and info.frames > max_frames:
+            raise StudioError(f"{src_p.name} has {info.frames:,} frames; the limit is {max_frames:,}")
         size = _output_size(src_p, max_size)
         engine = FrameStylizer(model, style, intensity=intensity, preserve_color=preserve_color,
                                compile=_worth_compiling(info))  # fmt: skip
@@ -170,7 +179,7 @@ def stylize_video(
         try:
             with atomic_path(dst_p) as tmp:
                 _transcode(av, container, vs, audio_in, Path(tmp), info, engine, stabilizer, max_size, batch,
-                           max_seconds, on_progress, src_p.name, size)  # fmt: skip
+                           (max_seconds, max_frames), on_progress, src_p.name, size)  # fmt: skip
         except av.FFmpegError as exc:
             raise StudioError(f"could not stylize {src_p.name}: {_reason(exc)}") from None
     return dst_p
@@ -183,11 +192,26 @@ def _worth_compiling(info: VideoInfo) -> bool:
     return frames * info.width * info.height >= COMPILE_FROM_PIXELS
 
 
+def _stylize_frames(engine: FrameStylizer, frames: np.ndarray) -> np.ndarray:
+    """``engine(frames)``; out of GPU memory, the batch is split in halves (down to single frames)."""
+    try:
+        return engine(frames)
+    except torch.OutOfMemoryError:
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        if len(frames) == 1:
+            h, w = frames.shape[1:3]
+            raise StudioError(f"out of GPU memory for a single {w}x{h} frame; use --max-size") from None
+        half = len(frames) // 2
+        return np.concatenate([_stylize_frames(engine, frames[:half]), _stylize_frames(engine, frames[half:])])
+
+
 def _transcode(
     av: Any, container: Any, vs: Any, audio_in: Any, tmp: Path, info: VideoInfo, engine: FrameStylizer,
-    stabilizer: Any, max_size: int | None, batch: int, max_seconds: float,
+    stabilizer: Any, max_size: int | None, batch: int, bounds: tuple[float, int],
     on_progress: Callable[[VideoProgress], bool | None] | None, name: str, size: tuple[int, int],
 ) -> None:  # fmt: skip
+    max_seconds, max_frames = bounds
     out = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
     with out:
         rate = vs.average_rate or vs.guessed_rate or Fraction(30)
@@ -212,7 +236,7 @@ def _transcode(
             if not pending:
                 return
             frames = np.stack([p[0] for p in pending])
-            styled = engine(frames)
+            styled = _stylize_frames(engine, frames)
             for (src_rgb, pts, _), rgb in zip(pending, styled, strict=True):
                 if stabilizer is not None:
                     rgb = stabilizer(src_rgb, rgb)
@@ -247,6 +271,8 @@ def _transcode(
             for vframe in _decode(av, packet, name):
                 if vframe.time is not None and vframe.time > max_seconds:
                     raise StudioError(f"{name} runs past {max_seconds:g} s; that is the limit")
+                if state["written"] + len(pending) >= max_frames:  # headers can lie about the count
+                    raise StudioError(f"{name} has more than {max_frames:,} frames; that is the limit")
                 rgb = _frame_rgb(vframe, max_size)
                 pending.append((rgb, vframe.pts, vframe.time_base))
                 if len(pending) >= batch:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +65,15 @@ def tiny_model(num_styles: int = 1, seed: int = 0, use_case: str = "video") -> S
             norm.beta.normal_(0.0, 0.3)
     config = ModelConfig(cfg, use_case, tuple(f"s{i}" for i in range(num_styles)), 5.0, 256, 0, "hed", "studio")
     return StyleModel(net, config, device="cpu")
+
+
+@pytest.fixture(scope="session")
+def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """``python app.py`` in a sandbox of its own (see appserver.py), shared by the tests that only talk to it."""
+    from appserver import AppServer
+
+    server = AppServer(tmp_path_factory.mktemp("sandbox"), STUDIO_MAX_UPLOAD_BYTES="3000000").start()
+    try:
+        yield server
+    finally:
+        server.stop()

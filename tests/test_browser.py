@@ -24,13 +24,13 @@ pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs De
 
 
 @pytest.fixture(scope="module")
-def url() -> Iterator[str]:
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     from ui import build_app
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    demo = build_app()
+    demo = build_app(tmp_path_factory.mktemp("data"))
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
         yield f"http://127.0.0.1:{port}/"
@@ -70,41 +70,64 @@ def test_pick_a_preset_and_stylize_a_photo(page: object, tmp_path: Path) -> None
     assert result.count() >= 2  # before and after
 
 
-def test_upload_a_style_train_and_download(page: object, tmp_path: Path) -> None:
+def test_train_survive_a_crash_resume_and_download(tmp_path: Path) -> None:
+    """The whole training flow in the real page, against ``python app.py``, killed (SIGKILL) mid-training:
+    after the restart the same browser gets its session back and resumes from the last checkpoint."""
+    from appserver import AppServer
     from conftest import stripes
 
+    server = AppServer(tmp_path / "sandbox", STUDIO_CHECKPOINT_INTERVAL="2").start()
     Image.fromarray(stripes(128, 128, period=12)).save(tmp_path / "style.png")
-    page.get_by_role("tab", name="Train").click()  # type: ignore[attr-defined]
-    page.locator("#train-styles input[type=file]").set_input_files(str(tmp_path / "style.png"))  # type: ignore[attr-defined]
-    page.locator("#train-usecase").get_by_text("video").click()  # type: ignore[attr-defined]
-    iterations = page.locator("#train-iterations input[type=number]")  # type: ignore[attr-defined]
-    iterations.fill("10")
-    iterations.press("Enter")
-    page.locator("#train-go").click()  # type: ignore[attr-defined]
-    preview = page.locator("#train-preview img")  # type: ignore[attr-defined]
-    preview.first.wait_for(state="visible", timeout=120_000)  # the first report, at iteration 5
-    page.screenshot(path=str(tmp_path / "training.png"), full_page=True)  # type: ignore[attr-defined]
-    page.get_by_text("Training done").wait_for(timeout=120_000)  # type: ignore[attr-defined]
-    page.screenshot(path=str(tmp_path / "train.png"), full_page=True)  # type: ignore[attr-defined]
-    legend = page.locator("#train-plot").get_by_text("content", exact=True)  # type: ignore[attr-defined]
-    assert legend.count() >= 1  # the loss plot drew its lines (its legend names them)
-    # Preview now offers the trained model, already selected; stylize a photo with it
-    page.get_by_role("tab", name="Preview").click()  # type: ignore[attr-defined]
-    chosen = page.locator("#preview-style input").input_value()  # type: ignore[attr-defined]
-    assert chosen.startswith("Yours: model (10 iterations)"), chosen
-    Image.fromarray(synthetic_photo(200, 150, 3)).save(tmp_path / "photo.png")
-    page.locator("#preview-photo input[type=file]").set_input_files(str(tmp_path / "photo.png"))  # type: ignore[attr-defined]
-    page.locator("#preview-go").click()  # type: ignore[attr-defined]
-    page.locator("#preview-caption").get_by_text("Yours: model").wait_for(timeout=60_000)  # type: ignore[attr-defined]
-    page.screenshot(path=str(tmp_path / "preview-own.png"), full_page=True)  # type: ignore[attr-defined]
-    page.get_by_role("tab", name="Output").click()  # type: ignore[attr-defined]
-    assert page.get_by_role("tab", name="Output").count() == 1  # type: ignore[attr-defined]
-    page.get_by_text("| iterations |").count()  # type: ignore[attr-defined]
-    page.locator("#output-go").click()  # type: ignore[attr-defined]
-    page.locator("#output-file [aria-label$='.safetensors']").wait_for(timeout=60_000)  # type: ignore[attr-defined]
-    page.screenshot(path=str(tmp_path / "output.png"), full_page=True)  # type: ignore[attr-defined]
-    print(f"screenshots: {tmp_path}")
-    assert page.locator("#output-card").inner_text().count("10") >= 1  # type: ignore[attr-defined]
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        try:
+            page.goto(server.url)
+            page.get_by_role("tab", name="Train").click()
+            page.locator("#train-styles input[type=file]").set_input_files(str(tmp_path / "style.png"))
+            page.locator("#train-usecase").get_by_text("video").click()
+            iterations = page.locator("#train-iterations input[type=number]")
+            iterations.fill("10")
+            iterations.press("Enter")
+            page.locator("#train-go").click()
+            preview = page.locator("#train-preview img")
+            preview.first.wait_for(state="visible", timeout=120_000)  # the first report, at iteration 5
+            page.screenshot(path=str(tmp_path / "training.png"), full_page=True)
+            server.kill()  # mid-training: checkpoints were written every 2 iterations
+            runs = list((server.data / "sessions").glob("*/run-*"))
+            assert len(runs) == 1 and (runs[0] / "checkpoint.safetensors").is_file()
+            assert not [f for f in server.data.rglob("*.tmp*")]  # no half-written file survived the kill
+
+            server.start()
+            page.reload()
+            page.get_by_role("tab", name="Train").click()
+            page.get_by_text("Training was interrupted at iteration").wait_for(timeout=60_000)
+            page.screenshot(path=str(tmp_path / "interrupted.png"), full_page=True)
+            page.locator("#train-resume").click()
+            page.get_by_text("Training done at iteration 10").wait_for(timeout=180_000)
+            page.screenshot(path=str(tmp_path / "train.png"), full_page=True)
+            legend = page.locator("#train-plot").get_by_text("content", exact=True)
+            assert legend.count() >= 1  # the loss plot drew its lines (its legend names them)
+            # Preview now offers the trained model, already selected; stylize a photo with it
+            page.get_by_role("tab", name="Preview").click()
+            chosen = page.locator("#preview-style input").input_value()
+            assert chosen.startswith("Yours: model (10 iterations)"), chosen
+            Image.fromarray(synthetic_photo(200, 150, 3)).save(tmp_path / "photo.png")
+            page.locator("#preview-photo input[type=file]").set_input_files(str(tmp_path / "photo.png"))
+            page.locator("#preview-go").click()
+            page.locator("#preview-caption").get_by_text("Yours: model").wait_for(timeout=60_000)
+            page.screenshot(path=str(tmp_path / "preview-own.png"), full_page=True)
+            page.get_by_role("tab", name="Output").click()
+            assert page.get_by_role("tab", name="Output").count() == 1
+            page.locator("#output-go").click()
+            page.locator("#output-file [aria-label$='.safetensors']").wait_for(timeout=60_000)
+            page.screenshot(path=str(tmp_path / "output.png"), full_page=True)
+            print(f"screenshots: {tmp_path}")
+            assert page.locator("#output-card").inner_text().count("10") >= 1
+            assert server.files_outside_data() == []
+        finally:
+            browser.close()
+            server.stop()
 
 
 def test_webcam_streams_through_the_model(url: str, tmp_path: Path) -> None:

@@ -32,19 +32,20 @@ def test_cuda_training_with_graph_capture_lowers_loss(style_path: Path, content_
 
 
 def test_fast_frame_engine_matches_eager_within_fp16() -> None:
-    """fp16, split edge convolutions, fp32 norm statistics, torch.compile and CUDA graphs change no pixel
-    by more than fp16 rounding; changing style or intensity mid-stream takes effect."""
+    """fp16, split edge convolutions, fp32 norm statistics, torch.compile, the sub-pixel decoder (or not) and
+    CUDA graphs change no pixel by more than fp16 rounding; changing style or intensity mid-stream takes effect."""
     from studio.frames import FrameStylizer
 
-    model = tiny_model(num_styles=2, use_case="image").to("cuda")
     frames = np.stack([synthetic_photo(160, 96, seed=s) for s in range(2)])
-    eager = FrameStylizer(model, style=0, fast=False)
-    for fast in (FrameStylizer(model, style=0), FrameStylizer(model, style=0, compile=True)):
+    for use_case, options in [(u, o) for u in ("image", "video") for o in ({}, {"compile": True}, {"_up": "plain"})]:
+        model = tiny_model(num_styles=2, use_case=use_case).to("cuda")
+        eager = FrameStylizer(model, style=0, fast=False)
+        fast = FrameStylizer(model, style=0, **options)  # type: ignore[arg-type]
         assert fast.fast and not eager.fast
         for style, intensity in [(0, 1.0), (1, 1.0), ({0: 0.5, 1: 0.5}, 0.6)]:
             eager.configure(style, intensity=intensity)
             fast.configure(style, intensity=intensity)
             want, got = eager(frames).astype(int), fast(frames).astype(int)
-            assert np.abs(want - got).max() <= 2 and np.abs(want - got).mean() < 0.2
+            assert np.abs(want - got).max() <= 2 and np.abs(want - got).mean() < 0.2, (use_case, options)
         photo = model.stylize(frames[0], style={0: 0.5, 1: 0.5}, intensity=0.6)
         assert np.abs(fast(frames[0]).astype(int) - photo).max() <= 2

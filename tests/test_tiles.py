@@ -67,3 +67,15 @@ def test_out_of_memory_retries_with_smaller_tiles(monkeypatch: pytest.MonkeyPatc
     monkeypatch.setattr(engine, "_forward_padded", picky)
     y = engine.run_network(model.network, x, style, tile=512)
     assert y.shape == x.shape and max(sizes) > 160 and sizes[-1] <= 128
+
+
+def test_out_of_memory_at_every_tile_size_is_one_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio import StudioError
+
+    def full(n, t, s):  # noqa: ANN001, ANN202
+        raise torch.OutOfMemoryError("fake")
+
+    monkeypatch.setattr(engine, "_forward_padded", full)
+    model = tiny_model()
+    with pytest.raises(StudioError, match="out of memory on cpu even in 128 px tiles"):
+        engine.run_network(model.network, torch.rand(1, 3, 300, 300), model.style_vector()[None], tile=512)

@@ -1,4 +1,4 @@
-"""Training with the real loss-network weights, at toy sizes (64 px crops, the 0.2 M-parameter net)."""
+"""Training with the real loss-network weights, at toy sizes (64 px crops, the 69 K-parameter video net)."""
 
 from __future__ import annotations
 
@@ -201,3 +201,27 @@ def test_plain_recipe_needs_a_random_start() -> None:
     with pytest.raises(StudioError, match="init='random'"):
         TrainConfig(recipe="plain")
     TrainConfig(recipe="plain", init="random")
+
+
+def test_out_of_memory_halves_the_batch_and_goes_on(
+    style_path: Path, content_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from studio import training
+
+    original = training._Stepper.step
+    batches: list[int] = []
+
+    def small_memory(self, content, style, lr):  # noqa: ANN001, ANN202
+        batches.append(len(content))
+        if len(content) > 1:
+            raise torch.OutOfMemoryError("fake")
+        return original(self, content, style, lr)
+
+    monkeypatch.setattr(training._Stepper, "step", small_memory)
+    trainer = Trainer(style_path, content_dir, tiny(3, batch_size=4))
+    with pytest.warns(UserWarning, match="training goes on at 2"):
+        model = trainer.run()
+    assert model.config.iterations == 3 and trainer.config.batch_size == 1 and batches[:2] == [4, 2]
+    monkeypatch.setattr(training._Stepper, "step", lambda *a: (_ for _ in ()).throw(torch.OutOfMemoryError("x")))
+    with pytest.raises(StudioError, match="even at batch size 1"):
+        Trainer(style_path, content_dir, tiny(3, batch_size=1)).run()

@@ -26,8 +26,8 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def client() -> Iterator[Client]:
-    demo = build_app()
+def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
+    demo = build_app(tmp_path_factory.mktemp("data"))
     port = _free_port()
     demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
     try:
@@ -248,7 +248,8 @@ def test_webcam_handler_follows_the_controls(client: Client) -> None:
     frame = synthetic_photo(160, 120, 5)
     a = handler(frame, None, "preset:a", "video", 1.0, False, 480)
     assert a.shape == frame.shape and a.dtype == np.uint8
-    assert np.array_equal(a, models["preset:a"].stylize(frame))  # the CPU path is the reference path
+    # the CPU's fast path (onnxruntime) is within one level of the photo path
+    assert np.abs(a.astype(int) - models["preset:a"].stylize(frame)).max() <= 1
     b = handler(frame, None, "preset:b", "video", 1.0, False, 480)  # style switched mid-stream
     assert np.abs(a.astype(int) - b).mean() > 3
     faint = handler(frame, None, "preset:b", "video", 0.0, False, 480)  # intensity changed mid-stream
@@ -262,3 +263,24 @@ def test_webcam_handler_follows_the_controls(client: Client) -> None:
     dep = next(d for d in config["dependencies"] if d.get("api_name") == "webcam")
     assert dep["trigger_mode"] == "multiple" and dep["stream_every"] == STREAM_EVERY  # "once" stops streams
     assert dep["time_limit"] == TIME_LIMIT and dep["connection"] == "stream"
+
+
+@pytest.mark.slow  # a real (stopped) training on the CPU
+def test_training_limits_per_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """STUDIO_MAX_TRAIN_SECONDS stops a job and keeps its model; STUDIO_MAX_ITERATIONS bounds what can be asked."""
+    monkeypatch.setenv("STUDIO_MAX_TRAIN_SECONDS", "2")
+    monkeypatch.setenv("STUDIO_MAX_ITERATIONS", "50")
+    demo = build_app(tmp_path / "data")
+    port = _free_port()
+    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        Image.fromarray(stripes(96, 96, period=10)).save(tmp_path / "style.png")
+        style, photos = [handle_file(str(tmp_path / "style.png"))], [_photo(tmp_path, 96, 96, 1)[1]]
+        with pytest.raises(Exception, match="greater than maximum value 50"):
+            client.predict(style, photos, None, 5, 256, "video", 55, api_name="/train")
+        status = client.predict(style, photos, None, 5, 256, "video", 50, api_name="/train")[0]
+        assert "stopped at this studio's limit of 2 s a job (STUDIO_MAX_TRAIN_SECONDS)" in status, status
+        assert "Yours" not in status and "model (" in status  # the model so far was kept
+    finally:
+        demo.close()

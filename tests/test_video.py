@@ -180,20 +180,48 @@ def test_cli_video(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_frame_engine_is_the_photo_path_on_the_cpu() -> None:
+    """fast=False is the reference (exactly StyleModel.stylize); the fast CPU path (onnxruntime, sub-pixel
+    decoder) stays within one level of it, and style, intensity and colour settings take effect."""
     from studio.frames import FrameStylizer
 
     model = tiny_model(num_styles=2)
-    engine = FrameStylizer(model, style={0: 0.3, 1: 0.7}, intensity=0.8, preserve_color=True)
-    assert not engine.fast  # no CUDA here: the reference path
     frames = np.stack([synthetic_photo(70, 50, s) for s in range(3)])
-    want = [model.stylize(f, style={0: 0.3, 1: 0.7}, intensity=0.8, preserve_color=True) for f in frames]
-    assert np.array_equal(engine(frames), np.stack(want))
-    engine.configure(1)
-    assert np.array_equal(engine(frames[0]), model.stylize(frames[0], style=1))
-    with pytest.raises(StudioError, match="frames must be uint8 RGB"):
-        engine(frames.astype(np.float32))
-    with pytest.raises(StudioError, match="intensity"):
-        engine.configure(0, intensity=2.0)
+    want = np.stack([model.stylize(f, style={0: 0.3, 1: 0.7}, intensity=0.8, preserve_color=True) for f in frames])
+    reference = FrameStylizer(model, style={0: 0.3, 1: 0.7}, intensity=0.8, preserve_color=True, fast=False)
+    assert not reference.fast and reference.backend == "torch"
+    assert np.array_equal(reference(frames), want)
+    for cpu in ("onnxruntime", "torch"):
+        engine = FrameStylizer(model, style={0: 0.3, 1: 0.7}, intensity=0.8, preserve_color=True, _cpu=cpu)
+        assert engine.backend == cpu and not engine.fast  # `fast` is the CUDA path (videos batch by it)
+        diff = np.abs(engine(frames).astype(int) - want)
+        assert diff.max() <= 1 and diff.mean() < 0.05, (cpu, diff.max(), diff.mean())
+        engine.configure(1)
+        photo = model.stylize(frames[0], style=1)
+        assert np.abs(engine(frames[0]).astype(int) - photo).max() <= 1
+        assert np.abs(engine(frames[0]).astype(int) - want[0]).mean() > 5  # the other style really differs
+        with pytest.raises(StudioError, match="frames must be uint8 RGB"):
+            engine(frames.astype(np.float32))
+        with pytest.raises(StudioError, match="intensity"):
+            engine.configure(0, intensity=2.0)
+
+
+def test_subpixel_decoder_computes_the_same_sums() -> None:
+    """The CPU path's rewrite of upsample-then-convolve as a sub-pixel convolution is exact arithmetic."""
+    import copy
+
+    import torch
+
+    from studio.frames import _subpixel_upconvs
+
+    for use_case in ("video", "image"):
+        net = copy.deepcopy(tiny_model(num_styles=2, use_case=use_case).network).eval().double()
+        reference = copy.deepcopy(net)
+        _subpixel_upconvs(net)
+        for h, w in ((52, 36), (16, 16)):
+            x = torch.rand(2, 3, h, w, dtype=torch.float64)
+            style = torch.tensor([[0.3, 0.7], [1.0, 0.0]], dtype=torch.float64)
+            assert type(net.up[0]).__name__ == "_SubpixelUp"
+            assert torch.allclose(net(x, style), reference(x, style), atol=1e-12)
 
 
 def test_split_edge_convolutions_compute_the_same_sums() -> None:
@@ -212,3 +240,24 @@ def test_split_edge_convolutions_compute_the_same_sums() -> None:
         style = torch.tensor([[0.3, 0.7], [1.0, 0.0]], dtype=torch.float64)
         assert type(net.head).__name__ == "_SplitOut"
         assert torch.allclose(net(x, style), reference(x, style), atol=1e-12)
+
+
+def test_out_of_memory_splits_the_frame_batch(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A GPU out of memory for 8 frames at once gets them in smaller batches; the video is complete."""
+    import torch
+
+    from studio.frames import FrameStylizer
+
+    calls: list[int] = []
+    original = FrameStylizer.__call__
+
+    def small_gpu(self, frames):  # noqa: ANN001, ANN202
+        calls.append(len(frames))
+        if len(frames) > 2:
+            raise torch.OutOfMemoryError("fake")
+        return original(self, frames)
+
+    monkeypatch.setattr(FrameStylizer, "__call__", small_gpu)
+    src = write_video(tmp_path / "in.mp4", moving_scene(12, 64, 48), audio=None)
+    out = stylize_video(tiny_model(), src, tmp_path / "out.mp4", batch=8)
+    assert probe(out).frames == 12 and 8 in calls and max(c for c in calls if c <= 2) == 2

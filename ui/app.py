@@ -7,12 +7,14 @@ import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 import studio
 from studio.data import builtin_content
+from studio.limits import limits
 from studio.presets import load_spec
 
 from . import output_tab, preview_tab, styles_tab, train_tab, video_tab, webcam_tab
@@ -57,10 +59,24 @@ class _Models:
         return model, run
 
 
-def build_app(store_dir: str | None = None) -> gr.Blocks:
-    """The studio. ``store_dir``: where session models are kept (default ``$STUDIO_STORE`` or a temp folder)."""
+def data_folder(path: str | os.PathLike[str] | None = None) -> Path:
+    """Where the studio keeps what outlives a request: ``path``, else ``$STUDIO_DATA``, else
+    ``~/.local/share/style-studio``. Holds ``store/`` (session models), ``sessions/`` (training checkpoints,
+    so a restarted studio resumes them) and ``tmp/`` (uploads and results, when run by :func:`launch`)."""
+    folder = Path(path or os.environ.get("STUDIO_DATA") or Path.home() / ".local" / "share" / "style-studio")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise studio.StudioError(f"cannot use {folder} as the studio's data folder ({exc.strerror})") from None
+    return folder.resolve()
+
+
+def build_app(data_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
+    """The studio, keeping its models and training sessions under ``data_dir`` (see :func:`data_folder`)."""
     catalog = studio.presets()
-    store = ModelStore(store_dir or os.environ.get("STUDIO_STORE") or tempfile.mkdtemp(prefix="studio-store-"))
+    data = data_folder(data_dir)
+    bounds = limits()  # a malformed STUDIO_* limit stops the start here, with its name
+    store = ModelStore(data / "store", bounds.store_bytes, bounds.session_bytes)
     models = _Models(store)
     fixed = preview_tab.preset_choices(catalog)
 
@@ -76,7 +92,7 @@ def build_app(store_dir: str | None = None) -> gr.Blocks:
         gr.Markdown("# Style Studio\nTrain and use style-transfer models, offline, in your browser.")
         with gr.Tabs():
             weights = styles_tab.build(catalog, studio.quicklook, models.get, sample)
-            shared = train_tab.build(store, studio.Trainer, studio.Trainer.resume)
+            shared = train_tab.build(store, studio.Trainer, studio.Trainer.resume, data / "sessions", bounds)
             session = shared["session"]
             choice, compare = preview_tab.build(catalog, models.get, choices, session, weights)
             video_style = video_tab.build(catalog, models.get, choices, session, weights, fixed)
@@ -97,20 +113,33 @@ def build_app(store_dir: str | None = None) -> gr.Blocks:
         # When the session stores a model (training ends, train more, snapshot), every style list shows it; a
         # finished training also becomes the current choice.
         lists = [choice, compare, video_style, cam_style]
-        for event, trained in zip(shared["stored"], (True, True, False), strict=True):
+        for event, trained in zip(shared["stored"], (True, True, True, False), strict=True):
             event.then(
                 lambda sid, *values, t=trained: refresh(sid, t, *values),
                 [session, *lists],
                 lists,
                 api_visibility="private",
             )
+        restore, inputs, outputs, script = shared["load"]
+        demo.load(restore, inputs, outputs, js=script, api_visibility="private")
     return demo
 
 
 def launch() -> None:
-    """Serve on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 0.0.0.0:7860)."""
-    demo = build_app()
+    """Serve on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 0.0.0.0:7860), everything written under the
+    data folder (:func:`data_folder`): temporary files and Gradio's uploads go to its ``tmp/``."""
+    try:
+        data = data_folder()
+        bounds = limits()
+    except studio.StudioError as exc:
+        raise SystemExit(f"error: {exc}") from None
+    tmp = data / "tmp"
+    (tmp / "gradio").mkdir(parents=True, exist_ok=True)
+    tempfile.tempdir = str(tmp)  # the engine's and the tabs' temporary files
+    os.environ["GRADIO_TEMP_DIR"] = str(tmp / "gradio")  # uploads and the results Gradio serves
+    demo = build_app(data)
     demo.queue(default_concurrency_limit=2).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
+        max_file_size=bounds.upload_bytes,
     )

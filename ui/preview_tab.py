@@ -10,8 +10,10 @@ import gradio as gr
 from PIL import Image
 
 from studio import Preset, StyleModel
+from studio.media import open_image
 
-from .common import download_file, user_errors
+from .common import download_file, image_path, user_errors
+from .gpu import on_gpu
 
 BEFORE = "before"  # the compare choice that shows the photo itself
 BLEND = "blend"  # the style choice that mixes presets with the Styles tab's weights
@@ -56,7 +58,8 @@ def build(
         with gr.Row():
             with gr.Column(scale=1):
                 sources = ["upload", "clipboard", "webcam"]
-                photo = gr.Image(type="pil", label="Photo", sources=sources, elem_id="preview-photo")
+                # the upload's path: the engine decodes it (its pixel limit, HEIC, one-line errors)
+                photo = image_path(label="Photo", sources=sources, elem_id="preview-photo")
                 # allow_custom_value: the choices grow per session; stylize() checks the value itself
                 choice = gr.Dropdown(
                     first, value=first[0][1], label="Style: your models and snapshots, presets",
@@ -88,7 +91,7 @@ def build(
 
         def stylize(
             sid: str | None,
-            image: Image.Image | None,
+            path: str | None,
             spec: str,
             other: str,
             case: str,
@@ -97,10 +100,11 @@ def build(
             side: float,
             *blend: float,
         ) -> tuple[tuple[Image.Image, Image.Image], str, str]:
-            if image is None:
+            if not path:
                 raise gr.Error("Drop a photo first.")
             names = dict((v, k) for k, v in [*choices(sid), ("The photo", BEFORE)])
             with user_errors():
+                image = open_image(path)
                 result = render(sid, spec, case, image, amount, keep, int(side), blend)
                 if other == BEFORE:
                     left = image.convert("RGB").resize(result.size)
@@ -110,7 +114,7 @@ def build(
             return (left, result), caption, download_file(result, "stylized")
 
         go.click(
-            stylize,
+            on_gpu(60)(stylize),
             [session, photo, choice, compare, use_case, intensity, keep_color, max_side, *blend_weights],
             [slider, caption, download],
             api_name="stylize",

@@ -16,8 +16,7 @@ from pathlib import Path
 import diskcache
 
 from studio import StudioError, StyleModel, load
-
-DEFAULT_LIMIT = 2 * 1024**3  # 2 GiB of models; the least recently used go first
+from studio.limits import limits
 
 
 @dataclass(frozen=True)
@@ -25,10 +24,18 @@ class Entry:
     key: str
     label: str  # what the user sees: "model", "snapshot at 300"…
     iteration: int
+    size: int = 0  # bytes
 
 
 class ModelStore:
-    def __init__(self, directory: str | Path, size_limit: int = DEFAULT_LIMIT) -> None:
+    """``size_limit``: bytes of all sessions' models (diskcache evicts the least recently used);
+    ``session_limit``: bytes of one session's models (its oldest go first). Defaults: the limits in force
+    (``STUDIO_STORE_BYTES``, ``STUDIO_SESSION_BYTES``; :mod:`studio.limits`)."""
+
+    def __init__(self, directory: str | Path, size_limit: int | None = None, session_limit: int | None = None) -> None:
+        bounds = limits()
+        size_limit = bounds.store_bytes if size_limit is None else size_limit
+        self.session_limit = bounds.session_bytes if session_limit is None else session_limit
         self._cache = diskcache.Cache(str(directory), size_limit=size_limit, eviction_policy="least-recently-used")
         self._lock = threading.Lock()
 
@@ -37,14 +44,21 @@ class ModelStore:
         return uuid.uuid4().hex
 
     def put(self, session: str, label: str, model: StyleModel) -> Entry:
-        entry = Entry(f"{session}/{uuid.uuid4().hex[:12]}", label, model.config.iterations)
         with tempfile.TemporaryDirectory() as tmp:
             path = model.save(Path(tmp) / "model.safetensors")
             data = path.read_bytes()
+        if len(data) > self.session_limit:
+            raise StudioError(
+                f"this model is {len(data) / 1e6:.1f} MB; a session may keep {self.session_limit / 1e6:.1f} MB "
+                "of models here (STUDIO_SESSION_BYTES)"
+            )
+        entry = Entry(f"{session}/{uuid.uuid4().hex[:12]}", label, model.config.iterations, len(data))
         with self._lock:
             self._cache.set(entry.key, data)
-            index = [e for e in self.entries(session) if e.key in self._cache]
-            self._cache.set(f"{session}/index", [*index, entry])
+            index = [*self.entries(session), entry]
+            while sum(e.size for e in index) > self.session_limit:  # the session's oldest models go first
+                self._cache.delete(index.pop(0).key)
+            self._cache.set(f"{session}/index", index)
         return entry
 
     def entries(self, session: str) -> list[Entry]:

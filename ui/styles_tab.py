@@ -10,8 +10,10 @@ import gradio as gr
 from PIL import Image
 
 from studio import Preset
+from studio.media import open_image
 
-from .common import user_errors
+from .common import image_path, user_errors
+from .gpu import on_gpu
 
 
 def build(
@@ -48,26 +50,26 @@ def build(
                             gr.Slider(0, 1, value=0, step=0.05, label=p.title, elem_id=f"blend-{p.name}")
                             for p in catalog[start : start + per_row]
                         ]
-                blend_photo = gr.Image(sample_photo, type="pil", label="Photo", elem_id="blend-photo", height=240)
+                blend_photo = image_path(sample_photo, label="Photo", elem_id="blend-photo", height=240)
                 blend_go = gr.Button("Preview the blend", elem_id="blend-go")
             blend_result = gr.Image(type="pil", label="Blend", interactive=False, elem_id="blend-result", scale=1)
 
-        def blend(photo_image: Image.Image | None, *w: float) -> Image.Image:
-            if photo_image is None:
+        def blend(photo_path: str | None, *w: float) -> Image.Image:
+            if not photo_path:
                 raise gr.Error("Give a photo to preview the blend on.")
             mix = {p.name: float(x) for p, x in zip(catalog, w, strict=True) if x > 0}
             if not mix:
                 raise gr.Error("Set at least one blend weight above zero.")
             with user_errors():
                 _, run = load_model("preset:all", "image", None)
-                return run(photo_image, style=mix, max_size=768)
+                return run(open_image(photo_path), style=mix, max_size=768)
 
-        blend_go.click(blend, [blend_photo, *weights], blend_result, api_name="blend")
+        blend_go.click(on_gpu(60)(blend), [blend_photo, *weights], blend_result, api_name="blend")
 
         gr.Markdown("### Quick look: a preview without training (optimises the photo itself; ~2 s on a GPU)")
         with gr.Row():
-            style = gr.Image(type="pil", label="Style image (JPEG, PNG, WebP, HEIC)", elem_id="ql-style")
-            photo = gr.Image(type="pil", label="Photo", elem_id="ql-photo")
+            style = image_path(label="Style image (JPEG, PNG, WebP, HEIC)", elem_id="ql-style")
+            photo = image_path(label="Photo", elem_id="ql-photo")
             result = gr.Image(type="pil", label="Quick look", interactive=False, elem_id="ql-result")
         with gr.Row():
             strength = gr.Slider(1, 10, value=5, step=0.5, label="Style strength")
@@ -77,15 +79,15 @@ def build(
         go = gr.Button("Quick look", variant="primary", elem_id="ql-go")
 
         def look(
-            style_image: Image.Image | None,
-            photo_image: Image.Image | None,
+            style_image: str | None,
+            photo_image: str | None,
             s: float,
             d: float,
             px: float,
             limit: float,
             progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's idiom)
         ) -> Image.Image:
-            if style_image is None or photo_image is None:
+            if not style_image or not photo_image:
                 raise gr.Error("Give a style image and a photo.")
 
             def report(p: object) -> None:
@@ -93,8 +95,8 @@ def build(
 
             with user_errors():
                 return quicklook(
-                    style_image,
-                    photo_image,
+                    open_image(style_image),
+                    open_image(photo_image),
                     style_strength=float(s),
                     style_density=int(d),
                     size=int(px),
@@ -102,5 +104,5 @@ def build(
                     on_progress=report,
                 )
 
-        go.click(look, [style, photo, strength, density, size, seconds], result, api_name="quicklook")
+        go.click(on_gpu(180)(look), [style, photo, strength, density, size, seconds], result, api_name="quicklook")
     return weights

@@ -4,7 +4,7 @@ Snapshot, with the validation image and the loss curves streaming while it runs.
 from __future__ import annotations
 
 import queue
-import tempfile
+import re
 import threading
 import time
 import uuid
@@ -15,13 +15,20 @@ from typing import Any
 
 import gradio as gr
 import pandas as pd
+import torch
 
 from studio import Progress, StudioError, TrainConfig, Trainer
+from studio.limits import Limits
+from studio.training import checkpoint_state
 
-from .common import user_errors
+from .common import image_path, user_errors
+from .gpu import on_gpu
 from .store import ModelStore
 
 MIN_UPDATE_SECONDS = 0.4  # at most ~2.5 page updates a second; a GPU reports every 5 iterations, ~6 a second
+STORAGE_KEY = "style-studio-session"  # the browser's localStorage entry holding the session id
+FINISHED = "finished"  # marker file in a run folder whose model was stored
+_SESSION_ID = re.compile(r"[0-9a-f]{32}")  # ModelStore.new_session()'s ids; anything else names no folder
 
 
 @dataclass
@@ -33,13 +40,28 @@ class _Run:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
 
-def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Callable[..., Trainer]) -> dict[str, Any]:
-    """Returns the components other tabs listen to: the session id state and the models dropdown."""
+def build(
+    store: ModelStore,
+    make_trainer: Callable[..., Trainer],
+    resume: Callable[..., Trainer],
+    workdir: Path,
+    bounds: Limits,
+) -> dict[str, Any]:
+    """Returns the components other tabs listen to: the session id state and the models dropdown.
+
+    Training runs keep their checkpoints under ``workdir/<session>/run-*``, so a studio killed mid-training
+    offers to resume the run when the same browser comes back (the session id is also kept in the
+    browser's localStorage; like the State, it is a random 128-bit id that only its holder knows).
+    """
     runs: dict[str, _Run] = {}
-    workdir = Path(tempfile.mkdtemp(prefix="studio-sessions-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    checkpoint_every = bounds.checkpoint_interval
 
     with gr.Tab("Train", id="train"):
         session = gr.State(None)
+        # The browser's copy of the session id (its localStorage): restores the session after a reload or a
+        # studio restart. A hidden box carries it from the page's script to the load handler.
+        saved = gr.Textbox(visible=False)
         with gr.Row():
             with gr.Column(scale=1):
                 styles = gr.File(
@@ -54,17 +76,19 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
                     file_types=["image", ".heic", ".heif", ".zip"],
                     elem_id="train-content",
                 )
-                validation = gr.Image(type="filepath", label="Validation image (optional)", elem_id="train-val")
+                validation = image_path(label="Validation image (optional)", elem_id="train-val")
                 strength = gr.Slider(1, 10, value=5, step=0.5, label="Style strength")
                 density = gr.Slider(64, 1024, value=256, step=4, label="Style density")
                 use_case = gr.Radio(["image", "video"], value="image", label="Use case", elem_id="train-usecase")
-                iterations = gr.Slider(5, 5000, value=500, step=5, label="Iterations", elem_id="train-iterations")
+                iterations = gr.Slider(5, bounds.train_iterations, value=min(500, bounds.train_iterations), step=5,
+                                       label="Iterations", elem_id="train-iterations")  # fmt: skip
                 with gr.Row():
                     train_btn = gr.Button("Train", variant="primary", elem_id="train-go")
                     stop_btn = gr.Button("Stop", elem_id="train-stop")
                 with gr.Row():
                     more_btn = gr.Button("Train more", elem_id="train-more")
                     snap_btn = gr.Button("Snapshot", elem_id="train-snapshot")
+                resume_btn = gr.Button("Resume the interrupted training", elem_id="train-resume")
             with gr.Column(scale=2):
                 status = gr.Markdown("Not trained yet.", elem_id="train-status")
                 preview = gr.Image(label="Validation image", interactive=False, elem_id="train-preview")
@@ -100,7 +124,12 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
         thread.start()
         image = None
         last_sent = 0.0
+        started = time.monotonic()
+        timed_out = False
         while thread.is_alive() or not events.empty():
+            if not timed_out and time.monotonic() - started > bounds.train_seconds:
+                timed_out = True  # the job's time is up: stop and keep the model so far, as Stop does
+                trainer.cancel()
             try:
                 batch = [events.get(timeout=0.25)]
             except queue.Empty:
@@ -129,8 +158,12 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
             raise gr.Error(str(outcome))
         if isinstance(outcome, Exception):
             raise gr.Error(f"training failed: {outcome}")
-        entry = store.put(sid, f"{label} ({outcome.config.iterations} iterations)", outcome)
+        with user_errors():
+            entry = store.put(sid, f"{label} ({outcome.config.iterations} iterations)", outcome)
+        (run_dir / FINISHED).touch()  # not offered for resuming after a restart
         done = "stopped" if trainer.cancelled else "done"
+        if timed_out:
+            done = f"stopped at this studio's limit of {bounds.train_seconds:g} s a job (STUDIO_MAX_TRAIN_SECONDS)"
         text = f"Training {done} at iteration {outcome.config.iterations}: **{entry.label}** is in Preview and Output."
         choices = [(e.label, e.key) for e in store.entries(sid)]
         yield sid, text, image, pd.DataFrame(run.rows), gr.update(choices=choices, value=entry.key)
@@ -148,11 +181,13 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
         sid = ensure(sid)
         if not style_files:
             raise gr.Error("Add at least one style image.")
+        _check_iterations(n, bounds)
         if sid in runs and runs[sid].trainer.running:
             raise gr.Error("A training run is already going in this session: stop it first.")
         run_dir = workdir / sid / f"run-{uuid.uuid4().hex[:8]}"  # each Train starts a new session folder
         with user_errors():
-            config = TrainConfig(iterations=int(n), style_strength=float(s), style_density=int(d), use_case=case)
+            config = TrainConfig(iterations=int(n), style_strength=float(s), style_density=int(d), use_case=case,
+                                 checkpoint_interval=checkpoint_every)  # fmt: skip
             trainer = make_trainer(
                 list(style_files), list(content_files) if content_files else None, config, validation=val,
                 session_dir=run_dir,
@@ -160,13 +195,53 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
         yield from stream(sid, trainer, run_dir, "model")
 
     def more(sid: str | None, n: float) -> Iterator[tuple[Any, ...]]:
-        if not sid or sid not in runs:
-            raise gr.Error("Train a model first, then train more.")
-        if runs[sid].trainer.running:
+        if sid in runs and runs[sid].trainer.running:
             raise gr.Error("Training is still running.")
+        # this process's last run of the session, or after a restart the newest run folder it left
+        run_dir = runs[sid].session_dir if sid in runs else latest_run(sid)
+        if sid is None or run_dir is None:
+            raise gr.Error("Train a model first, then train more.")
+        _check_iterations(n, bounds)
         with user_errors():
-            trainer = resume(runs[sid].session_dir, int(n))
-        yield from stream(sid, trainer, runs[sid].session_dir, "trained more")
+            trainer = resume(run_dir, int(n))
+        yield from stream(sid, trainer, run_dir, "trained more")
+
+    def latest_run(sid: str | None) -> Path | None:
+        if not sid or not _SESSION_ID.fullmatch(sid):
+            return None
+        done = [d for d in (workdir / sid).glob("run-*") if checkpoint_state(d) is not None]
+        return max(done, key=lambda p: p.stat().st_mtime) if done else None
+
+    def interrupted(sid: str | None) -> tuple[Path, int, int] | None:
+        """The session's run that a restart cut short, if any: (folder, iteration reached, target)."""
+        if not sid or (sid in runs and runs[sid].trainer.running) or not _SESSION_ID.fullmatch(sid):
+            return None
+        for run_dir in sorted((workdir / sid).glob("run-*"), key=lambda p: p.stat().st_mtime, reverse=True):
+            state = checkpoint_state(run_dir)
+            if state is not None and state[0] < state[1] and not (run_dir / FINISHED).exists():
+                return run_dir, *state
+        return None
+
+    def resume_run(sid: str | None) -> Iterator[tuple[Any, ...]]:
+        found = interrupted(sid)
+        if found is None or sid is None:
+            raise gr.Error("Nothing to resume: no training of this session was interrupted.")
+        with user_errors():
+            trainer = resume(found[0])
+        yield from stream(sid, trainer, found[0], "model")
+
+    def restore(sid: str | None, kept: str | None) -> tuple[Any, ...]:
+        """Page load: take the browser's session back; say so if a training of it was interrupted."""
+        sid = sid or (kept if kept and _SESSION_ID.fullmatch(kept) else None)
+        found = interrupted(sid)
+        text = (
+            f"Training was interrupted at iteration {found[1]} of {found[2]} (the studio restarted). "
+            "Press **Resume the interrupted training** to finish it from its last checkpoint."
+            if found
+            else gr.update()
+        )
+        choices = [(e.label, e.key) for e in store.entries(sid)] if sid else []
+        return sid, text, gr.update(choices=choices) if choices else gr.update()
 
     def stop(sid: str | None) -> str:
         if sid and sid in runs and runs[sid].trainer.running:
@@ -186,13 +261,40 @@ def build(store: ModelStore, make_trainer: Callable[..., Trainer], resume: Calla
 
     outputs = [session, status, preview, plot, models]
     inputs = [session, styles, content, validation, strength, density, use_case, iterations]
-    # One training at a time (one GPU); the others wait in the queue, which shows each its position.
-    trained = train_btn.click(train, inputs, outputs, api_name="train", concurrency_limit=1, concurrency_id="training")
-    more_ev = more_btn.click(more, [session, iterations], outputs, api_name="train_more", concurrency_limit=1,
+    # STUDIO_TRAININGS_PER_GPU trainings at a time per GPU (or on the CPU); the others wait in the queue,
+    # which shows each its position.
+    slots = bounds.trainings_per_gpu * max(1, torch.cuda.device_count())
+    gpu = on_gpu(bounds.train_seconds + 120)  # ZeroGPU: the job's time limit, plus loading and saving
+    trained = train_btn.click(gpu(train), inputs, outputs, api_name="train", concurrency_limit=slots,
+                              concurrency_id="training")  # fmt: skip
+    more_ev = more_btn.click(gpu(more), [session, iterations], outputs, api_name="train_more", concurrency_limit=slots,
                              concurrency_id="training")  # fmt: skip
+    resumed = resume_btn.click(gpu(resume_run), session, outputs, api_name="resume", concurrency_limit=slots,
+                               concurrency_id="training")  # fmt: skip
     stop_btn.click(stop, session, status, api_name="stop", queue=False)
+    # State lives on the server: copy it into the hidden box, whose change the page stores in localStorage
+    session.change(lambda sid: sid or "", session, saved, api_visibility="private")
+    saved.change(None, saved, None, js=f"(sid) => {{ if (sid) localStorage.setItem('{STORAGE_KEY}', sid); }}")
     snapped = snap_btn.click(snapshot, [session, snapshots], [models, snapshots, snap_label], api_name="snapshot")
-    return {"session": session, "models": models, "stored": [trained, more_ev, snapped]}
+    return {
+        "session": session,
+        "models": models,
+        "stored": [trained, more_ev, resumed, snapped],
+        # for the page's load event (app.py): restore the session kept in the browser
+        "load": (
+            restore,
+            [session, saved],
+            [session, status, models],
+            f"(sid, kept) => [sid, localStorage.getItem('{STORAGE_KEY}') || '']",
+        ),
+    }
+
+
+def _check_iterations(n: float, bounds: Limits) -> None:
+    if not isinstance(n, int | float) or not 1 <= n <= bounds.train_iterations:
+        raise gr.Error(
+            f"iterations must be between 1 and {bounds.train_iterations} here (STUDIO_MAX_ITERATIONS), got {n!r}"
+        )
 
 
 def _bar(done: int, total: int) -> str:

@@ -12,9 +12,12 @@ from typing import Any
 import gradio as gr
 
 from studio import Preset, StudioError
+from studio.limits import limits
+from studio.temporal import STABILIZE_DEFAULT
 from studio.video import Cancelled, VideoProgress, stylize_video
 
 from .common import user_errors
+from .gpu import on_gpu
 from .preview_tab import ModelLoader, pick_model
 
 
@@ -36,7 +39,7 @@ def build(
                 )
                 use_case = gr.Radio(["video", "image"], value="video", label="Preset model",
                                     info="presets and blends only: video = the fast model")  # fmt: skip
-                stabilize = gr.Slider(0, 0.9, value=0.5, step=0.05, label="Stabilize (0 = off)",
+                stabilize = gr.Slider(0, 0.9, value=STABILIZE_DEFAULT, step=0.05, label="Stabilize (0 = off)",
                                       info="blends each frame with the last along the motion")  # fmt: skip
                 intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
                 keep_color = gr.Checkbox(label="Preserve the video's colours")
@@ -98,7 +101,8 @@ def build(
             yield "Done: H.264 mp4 with the original sound.", str(done)
 
         inputs = [session, clip, style, use_case, stabilize, intensity, keep_color, max_side, *blend_weights]
-        event = go.click(run, inputs, [status, result], api_name="video", concurrency_limit=1,
+        gpu = on_gpu(limits().video_seconds + 120)  # ZeroGPU: about real time at worst, plus loading
+        event = go.click(gpu(run), inputs, [status, result], api_name="video", concurrency_limit=1,
                          concurrency_id="video")  # fmt: skip
         cancel.click(None, cancels=[event], api_visibility="private")
     return style

@@ -1,0 +1,20 @@
+"""ZeroGPU support: on a Hugging Face Space with ZeroGPU, GPU work must run inside functions decorated with
+``spaces.GPU``, which lends a GPU for the call. Elsewhere the ``spaces`` package is absent and
+:func:`on_gpu` changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def on_gpu(duration: float) -> Callable[[F], F]:
+    """``spaces.GPU(duration=...)`` when the ``spaces`` package is importable, else the identity."""
+    try:
+        import spaces  # type: ignore[import-not-found]
+    except ImportError:
+        return lambda fn: fn
+    return spaces.GPU(duration=int(duration))  # type: ignore[no-any-return]

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import argparse
 import copy
-import statistics
-import time
 import warnings
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import torch
+from cpu_speed import median_seconds  # the same timing as the CPU bench (this folder)
 
 from studio.config import NetworkConfig
 from studio.frames import _OnnxNet, _subpixel_upconvs
@@ -40,14 +39,7 @@ CANDIDATES = {
 
 
 def median_ms(fn: Callable[[], object], runs: int) -> float:
-    for _ in range(2):
-        fn()
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
+    return median_seconds(fn, runs) * 1000
 
 
 def _lite(x: np.ndarray, threads: int, runs: int) -> tuple[int, float] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 
 from .errors import StudioError
 
@@ -49,13 +49,13 @@ ENV = {
 def limits(env: Mapping[str, str] | None = None) -> Limits:
     """The limits in force: defaults, overridden by the environment (``env``, default ``os.environ``)."""
     env = os.environ if env is None else env
-    types = {f.name: f.type for f in fields(Limits)}
+    defaults = Limits()
     values: dict[str, int | float] = {}
     for var, name in ENV.items():
         text = env.get(var)
         if text is None or not text.strip():
             continue
-        is_int = types[name] in (int, "int")
+        is_int = isinstance(getattr(defaults, name), int)  # whole numbers where the default is one
         try:
             value: int | float = int(text.replace("_", "")) if is_int else float(text)
         except ValueError:

@@ -206,20 +206,23 @@ def build(
             trainer = resume(run_dir, int(n))
         yield from stream(sid, trainer, run_dir, "trained more")
 
-    def latest_run(sid: str | None) -> Path | None:
+    def saved_runs(sid: str | None) -> list[tuple[Path, tuple[int, int]]]:
+        """The session's run folders with a checkpoint, newest first: (folder, (iteration reached, target))."""
         if not sid or not _SESSION_ID.fullmatch(sid):
-            return None
-        done = [d for d in (workdir / sid).glob("run-*") if checkpoint_state(d) is not None]
-        return max(done, key=lambda p: p.stat().st_mtime) if done else None
+            return []
+        found = [(d, checkpoint_state(d)) for d in (workdir / sid).glob("run-*")]
+        return sorted(((d, s) for d, s in found if s is not None), key=lambda r: r[0].stat().st_mtime, reverse=True)
+
+    def latest_run(sid: str | None) -> Path | None:
+        return next((d for d, _ in saved_runs(sid)), None)
 
     def interrupted(sid: str | None) -> tuple[Path, int, int] | None:
         """The session's run that a restart cut short, if any: (folder, iteration reached, target)."""
-        if not sid or (sid in runs and runs[sid].trainer.running) or not _SESSION_ID.fullmatch(sid):
+        if sid in runs and runs[sid].trainer.running:
             return None
-        for run_dir in sorted((workdir / sid).glob("run-*"), key=lambda p: p.stat().st_mtime, reverse=True):
-            state = checkpoint_state(run_dir)
-            if state is not None and state[0] < state[1] and not (run_dir / FINISHED).exists():
-                return run_dir, *state
+        for run_dir, (done, target) in saved_runs(sid):
+            if done < target and not (run_dir / FINISHED).exists():
+                return run_dir, done, target
         return None
 
     def resume_run(sid: str | None) -> Iterator[tuple[Any, ...]]:
@@ -254,7 +257,7 @@ def build(
             raise gr.Error("Start training first.")
         with user_errors():
             model = runs[sid].trainer.snapshot()
-        entry = store.put(sid, f"snapshot at {model.config.iterations}", model)
+            entry = store.put(sid, f"snapshot at {model.config.iterations}", model)  # may refuse: session size
         image = model.stylize(runs[sid].trainer.validation_image, max_size=256)
         choices = [(e.label, e.key) for e in store.entries(sid)]
         return gr.update(choices=choices), [*(shots or []), (image, entry.label)], entry.label

@@ -64,8 +64,8 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--max-size", type=int, metavar="PX", help="cap the longer side of the frames")
     v.add_argument("--intensity", type=float, default=1.0, help="0-1 blend with the original (default 1)")
     v.add_argument("--preserve-color", action="store_true", help="keep the video's colours (luminance-only)")
-    v.add_argument("--stabilize", nargs="?", const=0.5, type=float, metavar="STRENGTH",
-                   help="steady the result along the optical flow (strength 0-1, default 0.35)")  # fmt: skip
+    v.add_argument("--stabilize", nargs="?", const=True, type=float, metavar="STRENGTH",
+                   help="steady the result along the optical flow (strength 0-1, default 0.6)")  # fmt: skip
     v.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
     e = sub.add_parser("export", help="export a model as Core ML (.mlpackage, .mlmodel) or ONNX")

@@ -8,6 +8,14 @@ the current stylized frame wherever the flow is trustworthy. Untrustworthy pixel
 boundaries, leaving the picture) are found, as in that paper, by forward-backward consistency: the
 backward flow at a pixel and the forward flow where it lands must cancel out. A scene cut resets it.
 
+Blending two renderings whose strokes do not line up averages the strokes away: the result is softer than
+either, and its style statistics drift from the painting's (the style loss rises). Two things keep the
+strokes: the previous output is warped with bicubic, not bilinear, sampling (it is resampled again every
+frame, and bilinear sampling blurs a little each time); and after the blend, the detail band (the image
+minus a Gaussian blur of it) is scaled back to the current stylized frame's local energy, the idea of Heitz
+and Neyret 2018's variance-preserving blending. Where the two frames agree the gain is 1; where their
+strokes disagree it restores the contrast that averaging took, up to ``GAIN_MAX``.
+
 Flow is OpenCV's DIS (Kroeger et al. 2016) on a downscaled grey image: fast on a CPU. The warping error of
 :func:`warping_error` uses a different method, Farneback's, so the measure does not grade the stabilizer's
 own flow against itself.
@@ -23,9 +31,10 @@ import numpy as np
 from .errors import StudioError
 
 FLOW_SIDE = 480  # flow is computed with the longer side scaled to this (it is smooth; full size buys little)
-# Measured on cutBunny with the 8-16-32 video net (bench/video_stability.py): 0.35 keeps 48 % of per-frame
-# flicker for +7.7 % style loss; 0.5 keeps 33 % for +18 % (repeated warping blurs its fine strokes).
-STABILIZE_DEFAULT = 0.35
+# Measured on cutBunny with the 8-16-32 video net (bench/video_stability.py; see the README for the table).
+STABILIZE_DEFAULT = 0.6
+DETAIL_SIGMA = 2.0  # px: the detail band whose energy is restored (the video net's strokes are a few px wide)
+GAIN_MAX = 1.6  # at most this much contrast is given back to the blend's detail band
 CUT_VALID_SHARE = 0.4  # fewer trustworthy pixels than this: a scene cut, start again
 
 
@@ -53,11 +62,35 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
 
 
-def warp(image: np.ndarray, flow: np.ndarray) -> np.ndarray:
+def warp(image: np.ndarray, flow: np.ndarray, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
     """Sample ``image`` at x + flow(x): with the backward flow (t -> t-1), brings frame t-1 onto frame t."""
     h, w = flow.shape[:2]
     gx, gy = _grid(h, w)
-    return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return cv2.remap(image, gx + flow[..., 0], gy + flow[..., 1], interpolation, borderMode=cv2.BORDER_REPLICATE)
+
+
+def restore_detail(blend: np.ndarray, reference: np.ndarray, gain_max: float = GAIN_MAX) -> np.ndarray:
+    """Scale the detail band of ``blend`` ((H, W, 3) float32) back up to ``reference``'s local energy.
+
+    Detail = image - GaussianBlur(image, DETAIL_SIGMA). Its energy (summed over RGB) is averaged over a
+    window four times wider, computed at a quarter of the size (it is smooth; a quarter of the work), and the
+    gain sqrt(reference / blend) is kept in [1, gain_max]: the detail never gets more local energy than the
+    reference has, and never less than the blend had.
+    """
+    h, w = blend.shape[:2]
+    kernel = (2 * int(np.ceil(3 * DETAIL_SIGMA)) + 1,) * 2  # +-3 sigma (OpenCV's default for floats is +-4)
+    low = cv2.GaussianBlur(blend, kernel, DETAIL_SIGMA)
+    detail = blend - low
+    ref_detail = reference - cv2.GaussianBlur(reference, kernel, DETAIL_SIGMA)
+    small = (max(1, w // 4), max(1, h // 4))
+    rgb_sum = np.ones((1, 3), np.float32)
+
+    def energy(d: np.ndarray) -> np.ndarray:  # (h/4, w/4) local mean of the squared detail, summed over RGB
+        e = cv2.transform(d * d, rgb_sum)  # numpy's sum over a last axis of 3 is several times slower
+        return cv2.GaussianBlur(cv2.resize(e, small, interpolation=cv2.INTER_AREA), (0, 0), DETAIL_SIGMA)
+
+    gain = np.clip(np.sqrt((energy(ref_detail) + 1.0) / (energy(detail) + 1.0)), 1.0, gain_max)  # +1: flat stays
+    return low + detail * cv2.resize(gain, (w, h), interpolation=cv2.INTER_LINEAR)[..., None]
 
 
 def consistent(backward: np.ndarray, forward: np.ndarray) -> np.ndarray:
@@ -112,9 +145,10 @@ class Stabilizer:
         # soft mask at full size: blurred so trusted and untrusted regions meet without a seam
         mask = cv2.resize(valid.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
         mask = cv2.GaussianBlur(mask, (0, 0), sigmaX=max(1.0, 1.5 / scale))
-        warped = warp(prev_out.astype(np.float32), _upscale_flow(backward, (w, h)))
+        warped = warp(prev_out.astype(np.float32), _upscale_flow(backward, (w, h)), cv2.INTER_CUBIC)
         keep = (self.strength * mask)[..., None]
-        out = stylized.astype(np.float32) * (1.0 - keep) + warped * keep
+        fresh = stylized.astype(np.float32)
+        out = restore_detail(fresh * (1.0 - keep) + warped * keep, fresh)
         result = np.clip(out + 0.5, 0, 255).astype(np.uint8)
         self._prev_out = result
         return result

@@ -131,8 +131,8 @@ def stylize_video(
     """Stylize ``src`` into ``dst`` (.mp4, H.264 + the original audio); returns ``dst``.
 
     ``max_size`` caps the longer side (the size is kept otherwise; odd sizes lose one pixel, as H.264
-    needs even ones). ``stabilize``: True (strength 0.35) or a strength in [0, 1) blends each frame with the
-    previous result along the optical flow (see :mod:`studio.temporal`). ``on_progress`` gets a
+    needs even ones). ``stabilize``: True (``temporal.STABILIZE_DEFAULT``) or a strength in [0, 1) blends
+    each frame with the previous result along the optical flow (see :mod:`studio.temporal`). ``on_progress`` gets a
     :class:`VideoProgress` about twice a second and may return False to cancel (raises :class:`Cancelled`,
     writes nothing). Videos longer than ``max_seconds``, with more than ``max_frames`` frames or with frames
     above ``max_pixels`` are refused; each defaults to the limit in force (:mod:`studio.limits`:

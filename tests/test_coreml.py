@@ -166,8 +166,9 @@ def test_enumerated_fixed_and_float32(tmp_path: Path) -> None:
     info = read_spec(enumerated)
     assert info["flexibility"] == "enumeratedSizes" and info["sizes"] == [(512, 384), (256, 256)]
     assert check_coreml(enumerated, model, 256, 256) < 0.01
-    fixed = model.export_coreml(tmp_path / "F.mlpackage", size=(130, 99))
+    fixed = model.export_coreml(enumerated, size=(130, 99))  # over the enumerated one: replaced whole
     assert read_spec(fixed)["sizes"] == (130, 99)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["E.mlpackage"]  # no temporary folders left
     with torch.no_grad():  # a fixed size is padded like StyleModel.stylize, so the two agree everywhere
         image = np.random.default_rng(5).random((130, 99, 3), dtype=np.float32)
         out = run_program(load_program(fixed), {"image": (image.transpose(2, 0, 1)[None] * 255).round()})
@@ -204,16 +205,6 @@ def test_impossible_requests_are_refused(tmp_path: Path) -> None:
     assert not list(tmp_path.iterdir())
 
 
-def test_export_replaces_an_existing_package_whole(tmp_path: Path) -> None:
-    model = tiny_model(num_styles=1, use_case="video")
-    path = model.export_coreml(tmp_path / "M.mlpackage", size=128)
-    model.export_coreml(path, size=192)
-    assert read_spec(path)["sizes"] == (192, 192)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["M.mlpackage"]  # no temporary folders left
-    legacy = model.export_coreml(tmp_path / "M.mlmodel", size=128)
-    assert legacy.stat().st_mode & 0o777 == 0o666 & ~_umask()
-
-
 def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
@@ -231,6 +222,7 @@ def test_cli_export_core_ml(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     assert main([*args, "--author", "Ann", "--model-version", "3"]) == 0
     info = read_spec(tmp_path / "S.mlmodel")
     assert info["sizes"] == (203, 301) and info["author"] == "Ann" and info["version"] == "3"
+    assert (tmp_path / "S.mlmodel").stat().st_mode & 0o777 == 0o666 & ~_umask()  # atomic, yet not private
     capsys.readouterr()
     bad = [
         ["-o", str(tmp_path / "x.mlmodel"), "--min-size", "100"],

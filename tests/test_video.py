@@ -14,7 +14,7 @@ av = pytest.importorskip("av")
 
 from studio import StudioError  # noqa: E402
 from studio.cli import main  # noqa: E402
-from studio.temporal import Stabilizer, mean_warping_error  # noqa: E402
+from studio.temporal import GAIN_MAX, Stabilizer, mean_warping_error, restore_detail  # noqa: E402
 from studio.video import Cancelled, frames_of, probe, stylize_video  # noqa: E402
 
 
@@ -118,6 +118,32 @@ def test_audio_is_reencoded_when_mp4_cannot_carry_it(tmp_path: Path) -> None:
     assert probe(out).audio == "aac"
 
 
+@pytest.mark.parametrize(("rotation", "band"), [(90, "bottom"), (-90, "top"), (180, "right")])
+def test_phone_videos_are_turned_upright(tmp_path: Path, rotation: int, band: str) -> None:
+    """Phones store the picture sideways with a display matrix; players turn it (FFmpeg: 90 is a quarter turn
+    counter-clockwise). The stored frames here have a white band on the left."""
+    stored = np.zeros((32, 64, 3), np.uint8)
+    stored[:, :8] = 255
+    path = tmp_path / "phone.mp4"
+    with av.open(str(path), "w") as out:
+        s = out.add_stream("libx264", rate=10)
+        s.width, s.height, s.pix_fmt = 64, 32, "yuv420p"
+        s.set_display_rotation(rotation)
+        for _ in range(3):
+            for p in s.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")):
+                out.mux(p)
+        for p in s.encode(None):
+            out.mux(p)
+    frame = next(frames_of(path)).astype(int)
+    h, w = (32, 64) if rotation == 180 else (64, 32)
+    assert frame.shape == (h, w, 3)
+    edge = {"bottom": frame[-4:], "top": frame[:4], "right": frame[:, -4:]}[band]
+    assert edge.mean() > 200 and frame.mean() < 80, (edge.mean(), frame.mean())
+    out = stylize_video(tiny_model(), path, tmp_path / "o.mp4")
+    info = probe(out)
+    assert (info.width, info.height) == (w, h) and info.frames == 3
+
+
 def test_bad_input_is_refused_and_nothing_is_left(tmp_path: Path) -> None:
     model = tiny_model()
     (tmp_path / "text.mp4").write_text("not a video")
@@ -149,9 +175,33 @@ def test_bad_input_is_refused_and_nothing_is_left(tmp_path: Path) -> None:
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4", "in.mp4", "text.mp4", "tone.m4a"]
 
 
+def detail_energy(image: np.ndarray) -> float:
+    """Mean squared difference from a Gaussian blur (sigma 2 px): how much fine texture an image has."""
+    import cv2
+
+    f = image.astype(np.float32)
+    return float(((f - cv2.GaussianBlur(f, (0, 0), 2.0)) ** 2).mean())
+
+
+def test_restore_detail_gives_back_the_contrast_that_blending_took() -> None:
+    rng = np.random.default_rng(0)
+    a, b = (rng.normal(128, 30, (64, 80, 3)).astype(np.float32) for _ in range(2))  # two unrelated textures
+    blend = 0.5 * a + 0.5 * b
+    assert detail_energy(blend) < 0.6 * detail_energy(a)  # averaging halves the texture's energy
+    restored = restore_detail(blend, a)
+    assert 0.9 <= detail_energy(restored) / detail_energy(a) <= 1.1
+    assert np.abs(restored.mean((0, 1)) - blend.mean((0, 1))).max() < 1.0  # colours stay; only contrast
+    assert np.allclose(restore_detail(a, a), a, atol=1e-3)  # nothing to give back: unchanged
+    capped = restore_detail(0.2 * blend + 102.4, a)  # a fifth of the contrast left: the gain stops at GAIN_MAX
+    assert abs(detail_energy(capped) / detail_energy(0.2 * blend) - GAIN_MAX**2) < 0.15 * GAIN_MAX**2
+    flat = np.full((32, 32, 3), 90, np.float32)
+    assert np.array_equal(restore_detail(flat, flat), flat)
+
+
 def test_stabilization_lowers_the_warping_error(tmp_path: Path) -> None:
     """Noise on a panning scene makes per-frame stylization flicker; the stabilizer must remove at least
-    half of the warping error (measured with Farneback flow, not the stabilizer's own DIS flow)."""
+    half of the warping error (measured with Farneback flow, not the stabilizer's own DIS flow) without
+    softening the texture."""
     frames = moving_scene(16, 128, 96, noise=6.0, seed=3)
     model = tiny_model(seed=1)
     plain = [model.stylize(f) for f in frames]
@@ -161,19 +211,35 @@ def test_stabilization_lowers_the_warping_error(tmp_path: Path) -> None:
     e_plain, e_steady = mean_warping_error(frames, plain), mean_warping_error(frames, steady)
     assert e_steady <= 0.5 * e_plain, (e_plain, e_steady)
     assert stab.cuts == 0
+    # ... and the strokes keep their contrast: blending alone would average the flickering detail away
+    kept = np.mean([detail_energy(s) for s in steady[1:]]) / np.mean([detail_energy(p) for p in plain[1:]])
+    assert 0.9 <= kept <= 1.1, kept
     # a scene cut is not smeared: the stabilizer restarts on the new picture
     other = synthetic_photo(128, 96, seed=9)
     cut = stab(other, model.stylize(other))
     assert stab.cuts == 1 and np.array_equal(cut, model.stylize(other))
 
 
-def test_cli_video(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_video(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import studio.temporal
+
+    strengths = []  # what the CLI asked the stabilizer for
+    real = studio.temporal.Stabilizer.__init__
+    monkeypatch.setattr(
+        studio.temporal.Stabilizer, "__init__", lambda self, s, *a: (strengths.append(s), real(self, s, *a))[1]
+    )
     model_path = tiny_model().save(tmp_path / "m.safetensors")
     src = write_video(tmp_path / "in.mp4", moving_scene(8, 64, 48))
     code = main(
         ["video", str(model_path), str(src), "-o", str(tmp_path / "o.mp4"), "--stabilize", "--intensity", "0.8"]
     )
     assert code == 0 and probe(tmp_path / "o.mp4").frames == 8
+    assert main(["video", str(model_path), str(src), "-o", str(tmp_path / "p.mp4"), "--stabilize", "0.6"]) == 0
+    assert strengths == [studio.temporal.STABILIZE_DEFAULT, 0.6]  # the bare flag is the documented default
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["video", "--help"])
+    assert f"default {studio.temporal.STABILIZE_DEFAULT:g})" in " ".join(capsys.readouterr().out.split())
     assert main(["video", str(model_path), str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "x.mp4")]) == 2
     err = capsys.readouterr().err
     assert "video not found" in err and "Traceback" not in err

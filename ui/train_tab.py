@@ -122,6 +122,9 @@ def build(
         start = trainer.iteration  # > 0 when training more
         thread = threading.Thread(target=work, daemon=True)
         thread.start()
+        # Said at once: on a CPU the first report comes after several iterations (tens of seconds)
+        text = f"Starting at iteration {start} of {trainer.target}: preparing the style, photos and loss network…"
+        yield sid, text + _bar(start, trainer.target), gr.update(), gr.update(), gr.update()
         image = None
         last_sent = 0.0
         started = time.monotonic()

@@ -74,8 +74,8 @@ def restore_detail(blend: np.ndarray, reference: np.ndarray, gain_max: float = G
 
     Detail = image - GaussianBlur(image, DETAIL_SIGMA). Its energy (summed over RGB) is averaged over a
     window four times wider, computed at a quarter of the size (it is smooth; a quarter of the work), and the
-    gain sqrt(reference / blend) is kept in [1, gain_max]: the detail never gets more local energy than the
-    reference has, and never less than the blend had.
+    gain sqrt(reference / blend) is kept in [1, gain_max]: detail is raised towards the reference's local
+    energy, never above it, and never lowered.
     """
     h, w = blend.shape[:2]
     kernel = (2 * int(np.ceil(3 * DETAIL_SIGMA)) + 1,) * 2  # +-3 sigma (OpenCV's default for floats is +-4)

@@ -31,15 +31,18 @@ def moving_scene(n: int, w: int, h: int, noise: float = 0.0, seed: int = 0) -> l
 
 def write_video(
     path: Path, frames: list[np.ndarray], fps: int = 20, audio: str | None = "aac", vfr: bool = False,
-    codec: str = "libx264",
+    codec: str = "libx264", rotation: int = 0,
 ) -> Path:  # fmt: skip
-    """Encode frames (and a 440 Hz tone as long as the video) with PyAV."""
+    """Encode frames (and a 440 Hz tone as long as the video) with PyAV; ``rotation``: a display matrix, as
+    phones write."""
     fmt = "webm" if path.suffix == ".webm" else None
     with av.open(str(path), "w", format=fmt) as out:
         vs = out.add_stream(codec, rate=fps)
         vs.width, vs.height = frames[0].shape[1], frames[0].shape[0]
         vs.pix_fmt = "yuv420p"
         vs.codec_context.time_base = Fraction(1, 1000)
+        if rotation:
+            vs.set_display_rotation(rotation)
         astream = None
         if audio:
             astream = out.add_stream(audio, rate=48000)
@@ -124,16 +127,7 @@ def test_phone_videos_are_turned_upright(tmp_path: Path, rotation: int, band: st
     counter-clockwise). The stored frames here have a white band on the left."""
     stored = np.zeros((32, 64, 3), np.uint8)
     stored[:, :8] = 255
-    path = tmp_path / "phone.mp4"
-    with av.open(str(path), "w") as out:
-        s = out.add_stream("libx264", rate=10)
-        s.width, s.height, s.pix_fmt = 64, 32, "yuv420p"
-        s.set_display_rotation(rotation)
-        for _ in range(3):
-            for p in s.encode(av.VideoFrame.from_ndarray(stored, format="rgb24")):
-                out.mux(p)
-        for p in s.encode(None):
-            out.mux(p)
+    path = write_video(tmp_path / "phone.mp4", [stored] * 3, fps=10, audio=None, rotation=rotation)
     frame = next(frames_of(path)).astype(int)
     h, w = (32, 64) if rotation == 180 else (64, 32)
     assert frame.shape == (h, w, 3)

@@ -28,7 +28,7 @@ from studio.coreml_reference import load_program, run_neural_network, run_progra
 from studio.media import open_image, to_array  # noqa: E402
 from studio.model import StyleModel, load  # noqa: E402
 from studio.networks import build_network  # noqa: E402
-from studio.pretrain import load_init  # noqa: E402
+from studio.start import load_init  # noqa: E402
 
 
 def _init_model(use_case: str) -> StyleModel:

@@ -22,7 +22,7 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=20)
     args = ap.parse_args()
     trainer = Trainer(args.style, args.content, TrainConfig(iterations=args.iterations), device="cuda")
-    trainer._use_cuda_graph = False
+    trainer.use_cuda_graph = False
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         trainer.run()
         torch.cuda.synchronize()

@@ -4,10 +4,12 @@
 
 Variants (same network, loss network, recipe, batch, crop and data; only execution differs):
   eager-fp32      a plain loop: fp32, contiguous tensors, default Adam, loss.item() every iteration
-  studio-eager    studio.Trainer without CUDA graphs: bf16 autocast, channels_last, fused Adam, no host syncs
+  studio-eager    studio.Trainer without CUDA graphs: bf16 autocast, fused Adam, no host syncs
   studio          studio.Trainer as shipped: the same, with the whole step replayed from a CUDA graph
   studio+compile  studio with torch.compile on the forward pass (compiled code replayed in the graph)
-  studio-cl       studio with channels_last tensors (off by default: measured slower)
+  studio-vggcl    studio with the loss network on channels-last tensors
+  studio-cudnnbench  studio with cuDNN's autotuner on
+  bankK           studio.bank.train_bank with K models at once (its it/s counts model-iterations)
 
 Prints iterations/s in steady state (after a warm-up), seconds per `--iterations`, and the speed-up over
 eager-fp32; plus each variant's one-off setup time (weights, data, compile).
@@ -21,23 +23,28 @@ import time
 import torch
 from _common import Timer, table
 
+from studio.bank import BankJob, train_bank
 from studio.config import STUDIO_RECIPE, NetworkConfig, TrainConfig, style_long_side, style_strength_weight
 from studio.data import load_pool, random_crops, resolve_content
 from studio.device import resolve_device
+from studio.images import resize_long, to_tensor
 from studio.losses import PerceptualLoss, style_targets
 from studio.lossnet import load_vgg
 from studio.media import open_image, to_array
 from studio.networks import build_network
-from studio.training import Trainer, _resize_long, _to_tensor
+from studio.training import Trainer
 
 
 def eager_baseline(style: str, content: str, n: int, warmup: int, batch: int, crop: int, dev: torch.device) -> dict:
     t0 = time.perf_counter()
     vgg = load_vgg("hed", dev)
-    style_t = _resize_long(_to_tensor(to_array(open_image(style))[0]), style_long_side(256)).to(dev)
+    style_t = resize_long(to_tensor(to_array(open_image(style))[0]), style_long_side(256)).to(dev)
     recipe = STUDIO_RECIPE
     loss_fn = PerceptualLoss(
-        vgg, recipe, style_targets(vgg, [style_t], recipe.style_layers), recipe.style_weight * style_strength_weight(5)
+        vgg,
+        recipe,
+        style_targets(vgg, [style_t], recipe.style_layers, recipe.style_stat),
+        recipe.style_weight * style_strength_weight(5),
     )
     pool = load_pool(resolve_content(content), crop, dev)
     torch.manual_seed(0)
@@ -74,7 +81,8 @@ def studio_trainer(
     dev: torch.device,
     compile: bool,
     graph: bool,
-    channels_last: bool = False,
+    vgg_channels_last: bool = False,
+    cudnn_benchmark: bool = False,
 ) -> dict:
     marks: dict[int, float] = {}
     losses: list[float] = []
@@ -86,8 +94,9 @@ def studio_trainer(
     cfg = TrainConfig(iterations=warmup + n, batch_size=batch, crop_size=crop, report_interval=5, compile=compile)
     t0 = time.perf_counter()
     trainer = Trainer(style, content, cfg, device=dev)
-    trainer._use_cuda_graph = graph
-    trainer._channels_last = channels_last
+    trainer.use_cuda_graph = graph
+    trainer.vgg_channels_last = vgg_channels_last
+    trainer.cudnn_benchmark = cudnn_benchmark
     trainer.run(on_progress)
     total = time.perf_counter() - t0
     first = min(k for k in marks if k >= warmup)
@@ -95,6 +104,23 @@ def studio_trainer(
         raise SystemExit("--iterations must exceed the report interval (5)")
     steady = (warmup + n - first) / (marks[warmup + n] - marks[first])
     return {"setup_s": total - (warmup + n) / steady, "steady_its": steady, "final_style_loss": losses[-1]}
+
+
+def bank_speed(style: str, content: str, n: int, warmup: int, batch: int, crop: int, dev: torch.device, k: int) -> dict:
+    marks: dict[int, float] = {}
+
+    def mark(iteration: int, models: list) -> None:  # noqa: ARG001
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        marks[iteration] = time.perf_counter()
+
+    t0 = time.perf_counter()
+    jobs = [BankJob(style, f"s{i}", strength=5.0 - 0.1 * i) for i in range(k)]
+    train_bank(jobs, content, iterations=warmup + n, batch_size=batch, crop_size=crop, device=dev,
+               snapshot_at=(warmup, warmup + n), on_snapshot=mark)  # fmt: skip
+    total = time.perf_counter() - t0
+    steady = n / (marks[warmup + n] - marks[warmup])
+    return {"setup_s": total - (warmup + n) / steady, "steady_its": steady * k, "final_style_loss": float("nan")}
 
 
 def main() -> None:
@@ -112,7 +138,10 @@ def main() -> None:
     rows = []
     base = None
     for variant in args.variants.split(","):
-        if variant == "eager-fp32":
+        if variant.startswith("bank"):
+            r = bank_speed(args.style, args.content, args.iterations, args.warmup, args.batch, args.crop, dev,
+                           int(variant[4:]))  # fmt: skip
+        elif variant == "eager-fp32":
             r = eager_baseline(args.style, args.content, args.iterations, args.warmup, args.batch, args.crop, dev)
         else:
             r = studio_trainer(
@@ -124,8 +153,9 @@ def main() -> None:
                 args.crop,
                 dev,
                 compile=variant.endswith("+compile"),
-                graph=variant in ("studio", "studio+compile", "studio-cl"),
-                channels_last=variant == "studio-cl",
+                graph=variant != "studio-eager",
+                vgg_channels_last=variant == "studio-vggcl",
+                cudnn_benchmark=variant == "studio-cudnnbench",
             )
         base = base or r["steady_its"]
         rows.append(

@@ -68,7 +68,7 @@ def main() -> None:
         style = _tensor(to_array(open_image(p.style_image))[0])
         long_side = style_long_side(p.density)
         style = F.interpolate(style, scale_factor=long_side / max(style.shape[-2:]), mode="bilinear", antialias=True)
-        loss = PerceptualLoss(vgg, recipe, style_targets(vgg, [style], recipe.style_layers),
+        loss = PerceptualLoss(vgg, recipe, style_targets(vgg, [style], recipe.style_layers, recipe.style_stat),
                               recipe.style_weight * style_strength_weight(p.strength))  # fmt: skip
         models = {
             "video (new)": p.load("video", device="cpu"),

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train the presets on the GPU machine (the device tool), the use cases side by side.
-# Needs the carried folders .gpu/data/content (photos copied from ../shared/data), .gpu/whl (tqdm) and the loss
+# Needs the carried folders .gpu/data/content and styles-train (bench/gpu_data.py), .gpu/whl (tqdm) and the loss
 # network: .gpu/cache/vgg16-hed-relu4_3.safetensors, or .gpu/vgg/vgg16-hed-relu4_3.fp16.safetensors (half the
 # size, to fit the 64 MiB carry; widened to fp32 here). The models come back in $OUT as tar parts (the device
 # returns at most 8 files of 16 MiB):
@@ -22,7 +22,8 @@ fi
 for uc in ${USE_CASES:-image video}; do
   (
     if [[ " ${PRETRAIN:-} " == *" $uc "* ]]; then
-      python3 -m studio.pretrain --content .gpu/data/content --use-case "$uc" --iterations "${PRETRAIN_ITERATIONS:-4000}" \
+      python3 -m studio.pretrain --content .gpu/data/content --styles .gpu/data/styles-train --use-case "$uc" \
+        --photo-iterations "${PRETRAIN_ITERATIONS:-4000}" --style-iterations "${STYLE_ITERATIONS:-3000}" \
         -o "studio/weights/init-$uc.safetensors" || exit 1
     fi
     timeout "${TRAIN_TIMEOUT:-540}" python3 presets/train.py --content .gpu/data/content --use-case "$uc" "$@"

@@ -1,18 +1,22 @@
 """Train the preset models: every preset for both use cases, and one multi-style model of all presets.
 
-    python presets/train.py --content PHOTOS [--use-case image,video] [--iterations 1000]
-                            [--multi-iterations 3000] [--only NAME,NAME] [--skip-existing] [--device auto]
+    python presets/train.py --content PHOTOS [--use-case image,video] [--iterations 500] [--multi-iterations 1000]
+                            [--only NAME,NAME] [--skip-existing] [--recipe KEY=VALUE,...] [--device auto]
 
 Reads ``presets/<name>/style.jpg`` and ``preset.toml`` (suggested strength and density), writes
-``presets/<name>/<use case>.safetensors`` and ``presets/all-<use case>.safetensors`` (conditional instance
-norm over all presets, trained at strength 5 and density 256, so presets can be blended by weights). Models
-are stored in fp16 (half the size; they run in fp32). A GPU is expected: about half a minute per model on
-an H100. The content photos are only read, never copied into the repository.
+``presets/<name>/<use case>.safetensors`` and ``presets/all-<use case>.safetensors``. The single presets of a
+use case train side by side (:func:`studio.bank.train_bank`), each as ``studio train`` would train it (the
+studio's pre-trained start and recipe) at its own strength and density, for longer than its default. The
+all-presets model (conditional instance norm) trains every preset at its own strength and density too, so a
+preset picked from it, or blended, looks like its own model. Models are stored in fp16 (half the size; they
+run in fp32). A GPU is expected. The content photos are only read, never copied into the repository.
+``--recipe`` overrides fields of the training recipe (studio.config.LossRecipe), e.g. ``learning_rate=0.001``.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 import tomllib
@@ -22,6 +26,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from studio import TrainConfig, Trainer  # noqa: E402
+from studio.bank import BankJob, train_bank  # noqa: E402
+from studio.config import STUDIO_RECIPE, LossRecipe  # noqa: E402
 
 
 def _presets(only: str | None) -> list[Path]:
@@ -32,50 +38,85 @@ def _presets(only: str | None) -> list[Path]:
     return folders
 
 
-def _train(styles: list[Path], content: str, out: Path, config: TrainConfig, device: str) -> float:
-    start = time.perf_counter()
-    names = [s.parent.name for s in styles]  # the preset's folder name, not "style"
-    trainer = Trainer([str(s) for s in styles], content, config, device=device, style_names=names)
-    model = trainer.run(None)
-    model.save(out, precision="float16")
-    return time.perf_counter() - start
+def _settings(folder: Path) -> tuple[float, int]:
+    meta = tomllib.loads((folder / "preset.toml").read_text(encoding="utf-8"))
+    return float(meta["strength"]), int(meta["density"])
+
+
+def parse_recipe(text: str | None) -> LossRecipe:
+    """``key=value,...`` over STUDIO_RECIPE's fields (tuples: values separated by /)."""
+    recipe = STUDIO_RECIPE
+    fields = {f.name for f in dataclasses.fields(LossRecipe)}
+    for item in filter(None, (text or "").split(",")):
+        key, _, value = item.partition("=")
+        if key not in fields:
+            raise SystemExit(f"--recipe: unknown field {key!r}")
+        current = getattr(recipe, key)
+        if isinstance(current, tuple):
+            parsed: object = tuple(type(current[0])(v) for v in value.split("/"))
+        elif isinstance(current, bool):
+            parsed = value.lower() in ("1", "true", "yes")
+        else:
+            parsed = type(current)(value)
+        recipe = dataclasses.replace(recipe, **{key: parsed})
+    return recipe
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--content", required=True)
     ap.add_argument("--use-case", default="image,video")
-    ap.add_argument("--iterations", type=int, default=1000)
-    ap.add_argument("--multi-iterations", type=int, default=3000)
+    ap.add_argument("--iterations", type=int, default=500, help="per single preset (the shipped ones: 500)")
+    ap.add_argument("--multi-iterations", type=int, default=1000)
+    ap.add_argument("--multi-batch", type=int, default=16)
     ap.add_argument("--only", help="comma-separated preset names (the multi-style model always takes all)")
     ap.add_argument("--skip-existing", action="store_true")
     ap.add_argument("--no-multi", action="store_true")
     ap.add_argument("--no-single", action="store_true")
+    ap.add_argument("--recipe", help="overrides of the training recipe: key=value,...")
     ap.add_argument("--device", default="auto")
     args = ap.parse_args()
+    recipe = parse_recipe(args.recipe)
     total = time.perf_counter()
     for use_case in args.use_case.split(","):
-        if not args.no_single:
-            for folder in _presets(args.only):
-                out = folder / f"{use_case}.safetensors"
-                if args.skip_existing and out.is_file():
-                    continue
-                meta = tomllib.loads((folder / "preset.toml").read_text(encoding="utf-8"))
-                config = TrainConfig(
-                    iterations=args.iterations,
-                    style_strength=float(meta["strength"]),
-                    style_density=int(meta["density"]),
-                    use_case=use_case,
-                )
-                seconds = _train([folder / "style.jpg"], args.content, out, config, args.device)
-                print(f"{folder.name:16s} {use_case:5s} {args.iterations} it  {seconds:6.1f} s", flush=True)
+        folders = [
+            f
+            for f in _presets(args.only)
+            if not (args.skip_existing and (f / f"{use_case}.safetensors").is_file()) and not args.no_single
+        ]
+        if folders:
+            start = time.perf_counter()
+            jobs = [BankJob(f / "style.jpg", f.name, *_settings(f)) for f in folders]
+            models = train_bank(
+                jobs, args.content, iterations=args.iterations, use_case=use_case, recipe=recipe, device=args.device
+            )
+            for folder, model in zip(folders, models, strict=True):
+                model.save(folder / f"{use_case}.safetensors", precision="float16")
+            print(f"{len(folders)} presets, {use_case}, {args.iterations} it: {time.perf_counter() - start:.1f} s")
         out = HERE / f"all-{use_case}.safetensors"
         if args.no_multi or (args.skip_existing and out.is_file()):
             continue
+        start = time.perf_counter()
         folders = _presets(None)
-        config = TrainConfig(iterations=args.multi_iterations, use_case=use_case)
-        seconds = _train([f / "style.jpg" for f in folders], args.content, out, config, args.device)
-        print(f"{'all-presets':16s} {use_case:5s} {args.multi_iterations} it  {seconds:6.1f} s", flush=True)
+        strengths, densities = zip(*(_settings(f) for f in folders), strict=True)
+        config = TrainConfig(
+            iterations=args.multi_iterations,
+            use_case=use_case,
+            batch_size=args.multi_batch,
+            style_strengths=tuple(strengths),
+            style_densities=tuple(densities),
+        )
+        names = [f.name for f in folders]  # the preset's folder name, not "style"
+        trainer = Trainer(
+            [f / "style.jpg" for f in folders],
+            args.content,
+            config,
+            device=args.device,
+            recipe=recipe,
+            style_names=names,
+        )
+        trainer.run(None).save(out, precision="float16")
+        print(f"all-presets, {use_case}, {args.multi_iterations} it: {time.perf_counter() - start:.1f} s", flush=True)
     print(f"total {time.perf_counter() - total:.1f} s")
 
 

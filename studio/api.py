@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-from .config import TrainConfig
+from .config import DEFAULT_ITERATIONS, TrainConfig
 from .data import ContentSpec
 from .device import resolve_device
 from .model import StyleModel
@@ -18,7 +18,7 @@ def create(
     style_images: ImageLike | Sequence[ImageLike],
     content: ContentSpec = None,
     *,
-    iterations: int = 500,
+    iterations: int = DEFAULT_ITERATIONS,
     style_strength: float = 5,
     style_density: int = 256,
     use_case: str = "image",

@@ -31,6 +31,7 @@ UseCase = Literal["image", "video"]
 USE_CASES: tuple[str, ...] = ("image", "video")
 FORMAT_VERSION = 1
 
+DEFAULT_ITERATIONS = 200  # about 13 s end to end on an H200 (bench/RESULTS.md)
 STRENGTH_RANGE = (1, 10)
 DENSITY_RANGE = (64, 1024)
 DENSITY_STEP = 4
@@ -86,12 +87,21 @@ class LossRecipe:
     name: str = "studio"
     style_layers: tuple[str, ...] = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
     style_layer_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
-    content_layer: str = "relu3_3"
+    # relu2_2 (Johnson et al.'s content layer) rather than relu3_3: it keeps the photo's light and dark where
+    # they were, so faces and edges survive (measured: bench/RESULTS.md, "Training recipe").
+    content_layer: str = "relu2_2"
     content_weight: float = 1.0
     style_weight: float = 2.0  # at strength 5
     tv_weight: float = 2e-5
     normalized: bool = True
-    learning_rate: float = 2e-3
+    # Channel means and covariance matched separately ("meancov", see studio.losses) rather than the raw Gram,
+    # whose mean term dominates for ReLU features.
+    style_stat: Literal["gram", "meancov"] = "meancov"
+    # A gentle fine-tune of the pre-trained start (studio.start): the shared weights at 5e-4, the per-style
+    # parameters (gamma, beta) at 10x that, so the style is fitted first and the start's painting skills are
+    # kept; at 2e-3 for everything a short run posterized photos into flat patches (bench/RESULTS.md).
+    learning_rate: float = 5e-4
+    norm_lr_scale: float = 10.0
     lr_final_fraction: float = 0.1  # cosine decay to this fraction of the learning rate
     output: Literal["sigmoid", "linear"] = "sigmoid"
     # Penalty on sigmoid inputs beyond +-SATURATION: a saturated pixel gets no gradient from the other losses,
@@ -122,6 +132,8 @@ PLAIN_RECIPE = LossRecipe(
     tv_weight=1e-6,
     normalized=False,
     learning_rate=1e-3,
+    norm_lr_scale=1.0,
+    style_stat="gram",
     lr_final_fraction=1.0,
     output="linear",
     saturation_weight=0.0,
@@ -135,7 +147,7 @@ RECIPES = {"studio": STUDIO_RECIPE, "plain": PLAIN_RECIPE}
 class TrainConfig:
     """One training run's settings, validated on construction (see :func:`studio.create`)."""
 
-    iterations: int = 500
+    iterations: int = DEFAULT_ITERATIONS
     style_strength: float = 5.0
     style_density: int = 256
     use_case: str = "image"
@@ -148,16 +160,15 @@ class TrainConfig:
     loss_network: str = "hed"
     compile: bool = False
     init: str = "pretrained"  # "pretrained": start from studio/weights/init-<use case>; "random": from scratch
+    # Multi-style models: one strength and density per style (None: every style at style_strength and
+    # style_density). The all-presets model trains each preset at its own settings.
+    style_strengths: tuple[float, ...] | None = None
+    style_densities: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         check_int("iterations", self.iterations, 1, 1_000_000)
         check_number("style_strength", self.style_strength, *STRENGTH_RANGE)
-        check_int("style_density", self.style_density, *DENSITY_RANGE)
-        if self.style_density % DENSITY_STEP:
-            raise StudioError(
-                f"style_density must be a multiple of {DENSITY_STEP} between {DENSITY_RANGE[0]} and "
-                f"{DENSITY_RANGE[1]}, got {self.style_density}"
-            )
+        check_density(self.style_density)
         check_choice("use_case", self.use_case, USE_CASES)
         if self.batch_size is not None:
             check_int("batch_size", self.batch_size, 1, 256)
@@ -170,6 +181,10 @@ class TrainConfig:
         check_choice("recipe", self.recipe, tuple(RECIPES))
         check_choice("loss_network", self.loss_network, ("hed", "torchvision"))
         check_choice("init", self.init, ("pretrained", "random"))
+        for value in self.style_strengths or ():
+            check_number("style_strengths", value, *STRENGTH_RANGE)
+        for value in self.style_densities or ():
+            check_density(value, "style_densities")
         if self.init == "pretrained" and self.loss_recipe.output != "sigmoid":
             raise StudioError(f"the pre-trained start has a sigmoid output; recipe {self.recipe!r} needs init='random'")
 
@@ -177,13 +192,28 @@ class TrainConfig:
     def loss_recipe(self) -> LossRecipe:
         return RECIPES[self.recipe]
 
+    def per_style(self, num_styles: int) -> tuple[tuple[float, ...], tuple[int, ...]]:
+        """(strength, density) of each of ``num_styles`` styles, checked against the count."""
+        strengths = self.style_strengths or (float(self.style_strength),) * num_styles
+        densities = self.style_densities or (self.style_density,) * num_styles
+        if len(strengths) != num_styles or len(densities) != num_styles:
+            raise StudioError(
+                f"give one strength and one density per style ({num_styles}); got {len(strengths)} strengths "
+                f"and {len(densities)} densities"
+            )
+        return tuple(float(s) for s in strengths), tuple(densities)
+
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
     @staticmethod
     def from_dict(data: dict[str, Any]) -> TrainConfig:
         known = {f.name for f in dataclasses.fields(TrainConfig)}
-        return TrainConfig(**{k: v for k, v in data.items() if k in known})
+        data = {k: v for k, v in data.items() if k in known}
+        for key in ("style_strengths", "style_densities"):
+            if data.get(key) is not None:
+                data[key] = tuple(data[key])
+        return TrainConfig(**data)
 
 
 @dataclass(frozen=True)
@@ -201,6 +231,9 @@ class ModelConfig:
     output: str = "sigmoid"
     package_version: str = ""
     format_version: int = FORMAT_VERSION
+    # Multi-style models trained at one strength and density per style (None: all at the two above).
+    style_strengths: tuple[float, ...] | None = None
+    style_densities: tuple[int, ...] | None = None
 
     def __post_init__(self) -> None:
         check_choice("use_case", self.use_case, USE_CASES)
@@ -212,6 +245,10 @@ class ModelConfig:
                 f"the model has {self.network.num_styles} styles but its config names {len(self.style_names)}"
                 " (style names are 1 to 200 characters)"
             )
+        for key in ("style_strengths", "style_densities"):
+            values = getattr(self, key)
+            if values is not None and (not isinstance(values, tuple) or len(values) != self.network.num_styles):
+                raise StudioError(f"{key} must hold one value per style ({self.network.num_styles}), got {values!r}")
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
@@ -229,6 +266,9 @@ class ModelConfig:
             net = data.pop("network")
             net["channels"] = tuple(net["channels"])
             data["style_names"] = tuple(data["style_names"])
+            for key in ("style_strengths", "style_densities"):
+                if data.get(key) is not None:
+                    data[key] = tuple(data[key])
             return ModelConfig(network=NetworkConfig(**net), **data)
         except StudioError:
             raise
@@ -256,6 +296,16 @@ def check_int(name: str, value: object, lo: int, hi: int) -> None:
         raise StudioError(f"{name} must be a whole number between {lo} and {hi}, got {value!r}")
     if not lo <= value <= hi:
         raise StudioError(f"{name} must be between {lo} and {hi}, got {value}")
+
+
+def check_density(value: object, name: str = "style_density") -> None:
+    check_int(name, value, *DENSITY_RANGE)
+    assert isinstance(value, int)
+    if value % DENSITY_STEP:
+        raise StudioError(
+            f"{name} must be a multiple of {DENSITY_STEP} between {DENSITY_RANGE[0]} and {DENSITY_RANGE[1]}, "
+            f"got {value}"
+        )
 
 
 def check_number(name: str, value: object, lo: float, hi: float) -> None:

@@ -1,12 +1,14 @@
 """Perceptual losses: content, style (Gram matrices) and total variation.
 
 * Style: Gatys et al. 2015 match Gram matrices (channel correlations) of VGG activations; Johnson et al.
-  2016 use them as a training loss for a feed-forward net.
+  2016 use them as a training loss for a feed-forward net. ``style_stat="meancov"`` matches each layer's
+  channel means and covariance separately instead (the Gram is their sum, covariance + mean * mean^T; for
+  ReLU features the mean term dominates it), as in Li et al. 2017, "Demystifying Neural Style Transfer".
 * Content: squared distance of one VGG layer's activations (Johnson's "feature reconstruction loss").
 * Total variation: a small smoothness prior against high-frequency noise (Mahendran & Vedaldi 2015).
 
 The studio recipe normalises each term (see :class:`studio.config.LossRecipe`): the style error of a layer
-is divided by the squared norm of its target Gram and the content error by the squared norm of the
+is divided by the squared norm of its target statistic and the content error by the squared norm of the
 content features. That keeps every layer on one scale, which is what lets one set of weights work across
 styles as different as a mosaic and a pale watercolour.
 """
@@ -32,6 +34,24 @@ def gram(features: torch.Tensor) -> torch.Tensor:
         return torch.bmm(f, f.transpose(1, 2)) / (c * h * w)
 
 
+def mean_cov(features: torch.Tensor) -> torch.Tensor:
+    """(B, C, H, W) -> (B, C + 1, C): rows 0..C-1 the channel covariance / C, row C the channel means.
+
+    Scaled like :func:`gram` (divided by C), so that ``cov + outer(mean, mean) / C`` is the Gram.
+    """
+    b, c, h, w = features.shape
+    with torch.autocast(features.device.type, enabled=False):
+        f = features.float().reshape(b, c, h * w)
+        mean = f.mean(dim=2, keepdim=True)  # (B, C, 1)
+        centred = f - mean
+        cov = torch.bmm(centred, centred.transpose(1, 2)) / (c * h * w)
+        return torch.cat([cov, mean.transpose(1, 2) / c**0.5], dim=1)
+
+
+def style_statistic(features: torch.Tensor, stat: str) -> torch.Tensor:
+    return gram(features) if stat == "gram" else mean_cov(features)
+
+
 def total_variation(x: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference of neighbouring pixels, (B, 3, H, W) -> scalar."""
     dh = (x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean()
@@ -45,36 +65,59 @@ SATURATION = 4.0  # |logit| beyond which sigmoid(logit) is within 2% of 0 or 1
 class PerceptualLoss(nn.Module):
     """Style + content + TV loss against fixed style targets.
 
-    ``style_grams[layer]`` is (S, C, C): one target Gram per style. At each step, ``style`` (B, S) says
-    which mix of styles each sample is trained for; its target Gram is the same mix of the targets.
+    ``style_targets[layer]`` is (S, ...): one target statistic per style (see :func:`style_targets`). At each
+    step, ``style`` (N, S) says which mix of styles each output is trained for; its target is the same mix of
+    the targets, and its style weight the same mix of ``style_weight`` (a number, or one weight per style:
+    a multi-style model can train each style at its own strength).
+
+    The outputs may be several networks' results for the same content crops (a bank of models trained at
+    once): with N outputs for B crops, output ``i`` is compared with crop ``i % B``, whose loss-network
+    features are computed once.
     """
 
     def __init__(
         self,
         vgg: VGGFeatures,
         recipe: LossRecipe,
-        style_grams: dict[str, torch.Tensor],
-        style_weight: float,
+        style_targets: dict[str, torch.Tensor],
+        style_weight: float | torch.Tensor,
     ) -> None:
         super().__init__()
         self.vgg = vgg
         self.recipe = recipe
-        self.style_weight = style_weight
         self.style_layers = recipe.style_layers
         self.layers = tuple(dict.fromkeys((*recipe.style_layers, recipe.content_layer)))
+        first = style_targets[recipe.style_layers[0]]
+        num_styles = len(first)
+        weights = torch.as_tensor(style_weight, dtype=torch.float32, device=first.device).reshape(-1)
+        if weights.numel() == 1:
+            weights = weights.expand(num_styles)
+        if weights.numel() != num_styles:
+            raise ValueError(f"style_weight needs one value or {num_styles}, got {weights.numel()}")
+        self.register_buffer("style_weights", weights.clone())  # (S,)
         for layer in self.style_layers:
-            self.register_buffer(f"target_{layer}", style_grams[layer].float())
+            target = style_targets[layer]
+            if target.shape[-2] != target.shape[-1] + (recipe.style_stat == "meancov"):
+                raise ValueError(
+                    f"the {layer} targets are not {recipe.style_stat} statistics: "
+                    f"make them with style_targets(..., stat={recipe.style_stat!r})"
+                )
+            self.register_buffer(f"target_{layer}", target.float())
 
     def forward(
         self, output: torch.Tensor, content: torch.Tensor, style: torch.Tensor, logits: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Returns (total, style_loss, content_loss); output and content are (B, 3, H, W) in [0, 1].
+        """Returns (total, style_loss, content_loss); output (N, 3, H, W) and content (B, 3, H, W) in [0, 1],
+        N a multiple of B; style (N, S).
 
         ``logits``, the network's pre-sigmoid output, feeds the saturation penalty when the recipe has one.
+        The style loss returned is the unweighted mean over outputs (what progress reports show).
         """
         r = self.recipe
+        repeats = len(output) // len(content)
         with torch.no_grad():
             target = self.vgg(content, (r.content_layer,))[r.content_layer]
+            target = target.repeat(repeats, 1, 1, 1) if repeats > 1 else target
         feats = self.vgg(output, self.layers)
 
         diff = feats[r.content_layer].float() - target.float()
@@ -82,25 +125,29 @@ class PerceptualLoss(nn.Module):
         if r.normalized:
             content_loss = content_loss / target.float().pow(2).mean().clamp_min(1e-8)
 
-        style_loss = output.new_zeros((), dtype=torch.float32)
+        per_sample = output.new_zeros(len(output), dtype=torch.float32)  # (N,)
         for layer, w in zip(self.style_layers, r.style_layer_weights, strict=True):
-            g = gram(feats[layer])  # (B, C, C)
-            t = (style[:, :, None, None] * getattr(self, f"target_{layer}")[None]).sum(1)  # (B, C, C)
+            g = style_statistic(feats[layer], r.style_stat)  # (N, C(+1), C)
+            t = (style[:, :, None, None] * getattr(self, f"target_{layer}")[None]).sum(1)  # (N, C(+1), C)
             if r.normalized:
-                err = (g - t).pow(2).sum(dim=(1, 2)) / t.pow(2).sum(dim=(1, 2)).clamp_min(1e-12)  # (B,)
+                err = (g - t).pow(2).sum(dim=(1, 2)) / t.pow(2).sum(dim=(1, 2)).clamp_min(1e-12)  # (N,)
             else:
-                err = (g - t).pow(2).mean(dim=(1, 2))  # (B,): the PyTorch example's mse_loss
-            style_loss = style_loss + w * err.mean()
+                err = (g - t).pow(2).mean(dim=(1, 2))  # (N,): the PyTorch example's mse_loss
+            per_sample = per_sample + w * err
+        style_loss = per_sample.mean()
+        weighted = (per_sample * (style.float() @ self.style_weights)).mean()
 
         tv = total_variation(output.float())
-        total = r.content_weight * content_loss + self.style_weight * style_loss + r.tv_weight * tv
+        total = r.content_weight * content_loss + weighted + r.tv_weight * tv
         if logits is not None and r.saturation_weight > 0:
             total = total + r.saturation_weight * (logits.float().abs() - SATURATION).clamp_min(0).pow(2).mean()
         return total, style_loss, content_loss
 
 
 @torch.no_grad()
-def style_targets(vgg: VGGFeatures, images: list[torch.Tensor], layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
-    """Target Grams for each style image ((1, 3, H, W) in [0, 1], any size): layer -> (S, C, C)."""
+def style_targets(
+    vgg: VGGFeatures, images: list[torch.Tensor], layers: tuple[str, ...], stat: str = "gram"
+) -> dict[str, torch.Tensor]:
+    """Target statistics for each style image ((1, 3, H, W) in [0, 1], any size): layer -> (S, ...)."""
     per_style = [vgg(img, layers) for img in images]
-    return {layer: torch.cat([gram(f[layer]) for f in per_style]) for layer in layers}
+    return {layer: torch.cat([style_statistic(f[layer], stat) for f in per_style]) for layer in layers}

@@ -1,68 +1,57 @@
-"""The starting point of every training run: a transformation network pre-trained to reproduce photos.
+"""The starting point of every training run: a network pre-trained on many styles.
 
-Create ML trains a style in 500 iterations because it does not start from random weights: Turi Create's
-style transfer fine-tunes a pre-trained "resnet-16". From random weights, a Johnson-style network spends
-its first thousands of iterations learning to pass the photo's structure through at all (outputs are flat
-colour with a few edges), so 500 iterations cannot make a good model.
+Create ML trains a style in a few hundred iterations because it does not start from random weights: Turi
+Create fine-tunes a pre-trained "resnet-16". From random weights, a Johnson-style network spends its first
+thousands of iterations learning to pass the photo's structure through at all; from a network that only
+reproduces photos, it spends them learning to paint, and a short run leaves blobs and washed-out colour.
 
-The studio does the same as Create ML with weights it makes itself: each use case's network is trained
-once to reproduce content photos (perceptual loss at relu2_2 and relu3_3 plus an L1 pixel loss, no style),
-and the result ships in ``studio/weights/init-<use case>.safetensors`` (fp16). Training a style starts
-from it, every style's (gamma, beta) a copy of the pre-trained ones. Re-make them with::
+The studio's start is made in two stages, once, on a GPU, and ships in
+``studio/weights/init-<use case>.safetensors`` (fp16):
 
-    python -m studio.pretrain --content ../shared/data/content --use-case image -o studio/weights/init-image.safetensors
+1. **Photos** (:func:`pretrain_photos`): the network learns to reproduce content photos (perceptual loss at
+   relu2_2 and relu3_3 plus an L1 pixel loss, no style).
+2. **Many styles** (:func:`pretrain_styles`): that network is trained as one multi-style model
+   (conditional instance norm, Dumoulin et al. 2017, "A Learned Representation for Artistic Style") of many
+   styles: the presets and permissively licensed paintings. Its shared convolutions learn to paint in
+   general; each style's (gamma, beta) say what. The file keeps every style's (gamma, beta) and a descriptor
+   of each style's look.
+
+A new style starts from the shared weights, its (gamma, beta) mixed from the known styles' that look most
+like it (:mod:`studio.start`).
+
+Re-make the starts with (``--styles`` folders and files; the content photos are only read)::
+
+    python -m studio.pretrain --content PHOTOS --styles presets/*/style.jpg PAINTINGS/ --use-case image \\
+        -o studio/weights/init-image.safetensors
 """
 
 from __future__ import annotations
 
 import argparse
-import math
+import dataclasses
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 import torch
 
-from .config import NetworkConfig, check_choice
+from .config import NetworkConfig, TrainConfig, check_choice
 from .data import load_pool, random_crops, resolve_content
 from .device import resolve_device, training_autocast_dtype
-from .errors import StudioError
-from .fileio import atomic_path
 from .lossnet import load_vgg
 from .networks import TransformerNet, build_network
+from .start import save_init, style_descriptors
+from .step import TrainStep, cosine_lr
+from .training import Progress, Trainer, style_tensors
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 LAYERS = ("relu2_2", "relu3_3")
 PIXEL_WEIGHT = 10.0
 
 
-def init_path(use_case: str) -> Path:
-    return WEIGHTS_DIR / f"init-{use_case}.safetensors"
-
-
-def load_init(net: TransformerNet, use_case: str) -> None:
-    """Load the pre-trained start into ``net`` (any number of styles: each gets the same gamma and beta)."""
-    from safetensors.torch import load_file
-
-    path = init_path(use_case)
-    if not path.is_file():
-        raise StudioError(f"pre-trained start {path} is missing; reinstall the studio or pass init='random'")
-    state = load_file(str(path))
-    own = net.state_dict()
-    for key, value in state.items():
-        if key not in own:
-            raise StudioError(f"{path} does not fit the {use_case} network (unexpected {key})")
-        if key.endswith((".gamma", ".beta")):
-            value = value.expand_as(own[key])
-        own[key] = value.to(own[key].dtype)
-    net.load_state_dict(own)
-
-
-def pretrain(
+def pretrain_photos(
     use_case: str, content: str | Path, iterations: int, device: str = "auto", batch_size: int = 8, seed: int = 0
 ) -> TransformerNet:
-    """Train a one-style network of ``use_case`` to reproduce the content photos; returns it on the CPU."""
-    from .training import _Stepper
-
+    """Stage 1: a one-style network of ``use_case`` trained to reproduce the content photos; on the CPU."""
     check_choice("use_case", use_case, ("image", "video"))
     dev = resolve_device(device)
     vgg = load_vgg("hed", dev)
@@ -78,7 +67,7 @@ def pretrain(
     amp = training_autocast_dtype(dev)
     style = torch.ones(batch_size, 1, device=dev)
 
-    def forward(x: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    def forward(x: torch.Tensor, s: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         with torch.autocast(dev.type, dtype=amp or torch.float32, enabled=amp is not None, cache_enabled=False):
             y = net(x, s)
             with torch.no_grad():
@@ -90,40 +79,108 @@ def pretrain(
         pixel = (y.float() - x).abs().mean()
         return perceptual + PIXEL_WEIGHT * pixel, perceptual, pixel
 
-    stepper = _Stepper(forward, opt, graph=cuda)
+    stepper = TrainStep(forward, opt, graph=cuda)
     start = time.perf_counter()
     for i in range(iterations):
-        lr = 2e-3 * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * i / iterations)))
         x = random_crops(pool, batch_size, 256, gen)
-        perceptual, pixel = stepper.step(x, style, lr)
+        perceptual, pixel = stepper.step(x, style, cosine_lr(i, 0, iterations, 2e-3, 2e-4))
         if (i + 1) % 500 == 0 or i + 1 == iterations:
             print(
-                f"{use_case} {i + 1}/{iterations}: perceptual {float(perceptual):.4f} "
+                f"{use_case} photos {i + 1}/{iterations}: perceptual {float(perceptual):.4f} "
                 f"pixel L1 {float(pixel):.4f} ({time.perf_counter() - start:.0f} s)",
                 flush=True,
             )
     return net.cpu().eval()
 
 
-def save_init(net: TransformerNet, path: str | Path) -> None:
-    from safetensors.torch import save_file
+def pretrain_styles(
+    use_case: str,
+    styles: Sequence[str | Path],
+    content: str | Path,
+    iterations: int,
+    *,
+    start: str | Path,
+    device: str = "auto",
+    batch_size: int = 16,
+    seed: int = 0,
+    seconds: float | None = None,
+) -> tuple[TransformerNet, torch.Tensor, list[str]]:
+    """Stage 2: the stage-1 network at ``start`` trained as one model of all ``styles`` (strength 5, density
+    256); returns it (on the CPU), the styles' descriptors and their names.
 
-    state = {k: v.detach().to(torch.float16).contiguous() for k, v in net.state_dict().items()}
-    with atomic_path(path) as tmp:
-        save_file(state, str(tmp), metadata={"what": "style-studio pre-trained start", "loss": "relu2_2+relu3_3+L1"})
+    With ``seconds``, a short calibration run measures the speed first and ``iterations`` becomes what fits.
+    """
+    config = TrainConfig(iterations=iterations, use_case=use_case, batch_size=batch_size, seed=seed)
+    if seconds is not None:
+        probe = Trainer(
+            list(styles),
+            content,
+            dataclasses.replace(config, iterations=60, report_interval=20),
+            device=device,
+            start=start,
+        )
+        marks: dict[int, float] = {}
+        probe.run(lambda p: marks.__setitem__(p.iteration, time.perf_counter()))
+        rate = 40 / (marks[60] - marks[20])
+        iterations = max(100, int(seconds * rate))
+        print(f"{use_case} styles: {rate:.1f} it/s, so {iterations} iterations in {seconds:.0f} s", flush=True)
+        config = dataclasses.replace(config, iterations=iterations)
+    config = dataclasses.replace(config, report_interval=100)
+    trainer = Trainer(list(styles), content, config, device=device, start=start)
+    begin = time.perf_counter()
+
+    def report(p: Progress) -> None:
+        if p.iteration % 500 == 0 or p.iteration == iterations:
+            print(
+                f"{use_case} styles {p.iteration}/{iterations}: style {p.style_loss:.4f} content "
+                f"{p.content_loss:.4f} ({time.perf_counter() - begin:.0f} s)",
+                flush=True,
+            )
+
+    model = trainer.run(report)
+    vgg = load_vgg("hed", trainer.device)
+    descriptors = style_descriptors(vgg, style_tensors(trainer.style_arrays, trainer.densities, trainer.device))
+    return model.network.cpu().eval(), descriptors.cpu(), list(trainer.style_names)
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description="Pre-train a transformation network to reproduce photos.")
+    ap = argparse.ArgumentParser(description="Make the studio's pre-trained start (see the module's docstring).")
     ap.add_argument("--content", required=True)
+    ap.add_argument("--styles", nargs="*", default=[], help="style images or folders (stage 2; none: stage 1 only)")
     ap.add_argument("--use-case", default="image", choices=["image", "video"])
-    ap.add_argument("--iterations", type=int, default=4000)
+    ap.add_argument("--photo-iterations", type=int, default=4000, help="stage 1 (0: start from --start)")
+    ap.add_argument("--style-iterations", type=int, default=6000, help="stage 2")
+    ap.add_argument("--batch-size", type=int, default=16, help="stage 2")
+    ap.add_argument("--seconds", type=float, help="stage 2: train as many iterations as fit (measured first)")
+    ap.add_argument("--start", help="a stage-1 file to start stage 2 from (with --photo-iterations 0)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args()
-    net = pretrain(args.use_case, args.content, args.iterations, args.device)
-    save_init(net, args.output)
-    print(f"saved {args.output}")
+    out = Path(args.output)
+    if args.photo_iterations > 0:
+        net = pretrain_photos(args.use_case, args.content, args.photo_iterations, args.device)
+        start = out.with_name(out.stem + "-photos.safetensors")
+        save_init(net, start)
+    elif args.start:
+        start = Path(args.start)
+    else:
+        raise SystemExit("give --photo-iterations > 0 or --start")
+    if args.styles:
+        paths = resolve_content(args.styles, what="style")
+        net, descriptors, names = pretrain_styles(
+            args.use_case,
+            paths,
+            args.content,
+            args.style_iterations,
+            start=start,
+            device=args.device,
+            batch_size=args.batch_size,
+            seconds=args.seconds,
+        )
+        save_init(net, out, descriptors, names)
+    else:
+        save_init(net, out)
+    print(f"saved {out}")
 
 
 if __name__ == "__main__":

@@ -23,9 +23,9 @@ from PIL import Image
 from .config import STUDIO_RECIPE, check_int, check_number, style_long_side, style_strength_weight
 from .device import resolve_device
 from .errors import StudioError
+from .images import ImageLike, load_rgb, resize_long, to_tensor
 from .losses import PerceptualLoss, style_targets
 from .lossnet import load_vgg
-from .training import ImageLike, _load_rgb, _resize_long, _to_tensor
 
 
 @dataclass(frozen=True)
@@ -76,8 +76,8 @@ def quicklook(
     if max_seconds is not None:
         check_number("max_seconds", max_seconds, 0.0, 3600.0)
     long_side = style_long_side(style_density)  # validates the density
-    style_rgb, _ = _load_rgb(style, "style")
-    content_rgb, _ = _load_rgb(content, "content")
+    style_rgb, _ = load_rgb(style, "style")
+    content_rgb, _ = load_rgb(content, "content")
     if style_rgb.shape[0] < 16 or style_rgb.shape[1] < 16:
         h, w = style_rgb.shape[:2]
         raise StudioError(f"the style image is too small ({w}x{h}); use one of 16 px or more")
@@ -85,8 +85,10 @@ def quicklook(
     start = time.perf_counter()
     recipe = STUDIO_RECIPE
     vgg = load_vgg(loss_network, dev)
-    x = _resize_long(_to_tensor(content_rgb), size).to(dev)  # (1, 3, H, W) in [0, 1]
-    grams = style_targets(vgg, [_resize_long(_to_tensor(style_rgb), long_side).to(dev)], recipe.style_layers)
+    x = resize_long(to_tensor(content_rgb), size).to(dev)  # (1, 3, H, W) in [0, 1]
+    grams = style_targets(
+        vgg, [resize_long(to_tensor(style_rgb), long_side).to(dev)], recipe.style_layers, recipe.style_stat
+    )
     loss_fn = PerceptualLoss(vgg, recipe, grams, recipe.style_weight * style_strength_weight(style_strength))
     one = torch.ones(1, 1, device=dev)
     z = torch.logit(x.clamp(0.02, 0.98)).detach().requires_grad_()  # start from the photo

@@ -18,6 +18,17 @@ def run(*args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "studio", *args], capture_output=True, text=True, timeout=300)
 
 
+def test_on_a_cpu_train_makes_the_faster_video_model_unless_told(
+    tmp_path: Path, style_path: Path, content_dir: Path
+) -> None:
+    model = tmp_path / "m.safetensors"
+    args = [str(style_path), "--content", str(content_dir), "--iterations", "1", "--batch-size", "1"]
+    r = run("train", *args, "--device", "cpu", "-o", str(model))
+    assert r.returncode == 0, r.stderr
+    assert "no GPU: training the video model" in r.stdout and "video model" in run("info", str(model)).stdout
+    assert "--use-case image" in r.stdout  # how to get the other
+
+
 def test_train_then_stylize_then_info(tmp_path: Path, style_path: Path, content_dir: Path) -> None:
     model = tmp_path / "m.safetensors"
     session = tmp_path / "session"
@@ -41,6 +52,7 @@ def test_train_then_stylize_then_info(tmp_path: Path, style_path: Path, content_
     )
     assert r.returncode == 0, r.stderr
     assert model.is_file() and "saved" in r.stdout
+    assert "training 3 iterations of the video model on the CPU: about" in r.stdout  # said before it starts
     r = run("train", "--session", str(session), "--resume", "--iterations", "2", "--device", "cpu", "-o", str(model))
     assert r.returncode == 0, r.stderr
     assert "5 iterations" in r.stdout

@@ -14,9 +14,9 @@ import torch
 from conftest import stripes
 
 from studio.config import style_long_side
+from studio.images import resize_long, to_tensor
 from studio.losses import gram, style_targets
 from studio.lossnet import load_vgg
-from studio.training import _resize_long, _to_tensor
 
 LAYERS = ("relu1_2", "relu2_2", "relu3_3")
 
@@ -35,7 +35,7 @@ def dominant_period(img: np.ndarray) -> float:
 
 
 def synthesize(vgg: torch.nn.Module, style: np.ndarray, density: int, steps: int = 60, size: int = 128) -> np.ndarray:
-    target = style_targets(vgg, [_resize_long(_to_tensor(style), style_long_side(density))], LAYERS)
+    target = style_targets(vgg, [resize_long(to_tensor(style), style_long_side(density))], LAYERS)
     torch.manual_seed(0)
     z = (torch.randn(1, 3, size, size) * 0.5).requires_grad_()
     opt = torch.optim.Adam([z], lr=0.1)

@@ -80,7 +80,7 @@ def test_saturation_penalty_only_beyond_the_limit() -> None:
     vgg = load_vgg("hed")
     torch.manual_seed(0)
     img = torch.rand(1, 3, 32, 32)
-    grams = style_targets(vgg, [torch.rand(1, 3, 32, 32)], STUDIO_RECIPE.style_layers)
+    grams = style_targets(vgg, [torch.rand(1, 3, 32, 32)], STUDIO_RECIPE.style_layers, STUDIO_RECIPE.style_stat)
     loss = PerceptualLoss(vgg, STUDIO_RECIPE, grams, STUDIO_RECIPE.style_weight)
     style = torch.ones(1, 1)
     inside = torch.full((1, 3, 32, 32), SATURATION - 0.1)

@@ -3,7 +3,7 @@
 The public API, in Turi Create's spirit::
 
     import studio
-    model = studio.create("painting.jpg", content="photos/", iterations=500, style_strength=5, style_density=256)
+    model = studio.create("painting.jpg", content="photos/", iterations=200, style_strength=5, style_density=256)
     model.stylize("photo.jpg")                  # -> path of photo-stylized.jpg
     model.save("painting.safetensors")
     model = studio.load("painting.safetensors")

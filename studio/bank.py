@@ -122,7 +122,7 @@ def train_bank(
     bank = _Bank(nets).to(dev).train()
     loss_fn = loss_for(vgg, recipe, styles, [job.strength for job in jobs])
     pool = load_pool(resolve_content(content), crop_size, dev)
-    opt = make_optimizer([bank], recipe, dev, recipe.norm_lr_scale)
+    opt = make_optimizer([bank], recipe, dev)
     gen = torch.Generator(device=dev).manual_seed(seed)
     k = len(jobs)
     # (K*B, K): output i was made by network i // B, so it is trained for style i // B

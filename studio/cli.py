@@ -147,7 +147,7 @@ def _train(args: argparse.Namespace) -> int:
 
     from .config import TrainConfig
     from .device import resolve_device
-    from .training import Trainer, describe_seconds
+    from .training import Trainer, default_use_case, describe_seconds
 
     out = _check_output(args.output)
     device = resolve_device(args.device)
@@ -161,7 +161,7 @@ def _train(args: argparse.Namespace) -> int:
         if not args.styles:
             raise StudioError("give at least one style image (or --resume with --session)")
         batch = args.batch_size or (2 if device.type == "cpu" else 8)
-        use_case = args.use_case or ("video" if device.type == "cpu" else "image")
+        use_case = args.use_case or default_use_case(device)
         if args.use_case is None and use_case == "video":
             print("no GPU: training the video model, which is faster on a CPU (--use-case image for the larger one)")
         config = TrainConfig(

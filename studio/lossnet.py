@@ -84,12 +84,6 @@ class VGGFeatures(nn.Module):
         self.register_buffer("inv_std", (1.0 / std).view(1, 3, 1, 1))
         self.requires_grad_(False)
         self.eval()
-        self.channels_last = False
-
-    def use_channels_last(self, on: bool = True) -> VGGFeatures:
-        """Run the convolutions on channels-last (NHWC) tensors: the layout tensor cores read directly."""
-        self.channels_last = on
-        return self.to(memory_format=torch.channels_last if on else torch.contiguous_format)
 
     def forward(self, x: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
         wanted = set(layers)
@@ -97,8 +91,6 @@ class VGGFeatures(nn.Module):
         if unknown:
             raise StudioError(f"unknown loss-network layer(s) {sorted(unknown)}; known: {', '.join(LAYERS)}")
         h = (x - self.mean) * self.inv_std
-        if self.channels_last:
-            h = h.contiguous(memory_format=torch.channels_last)
         out: dict[str, torch.Tensor] = {}
         for name, _, _ in _CONVS:
             if name in _POOL_BEFORE:

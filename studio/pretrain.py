@@ -28,7 +28,6 @@ Re-make the starts with (``--styles`` folders and files; the content photos are 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,29 +102,12 @@ def pretrain_styles(
     device: str = "auto",
     batch_size: int = 16,
     seed: int = 0,
-    seconds: float | None = None,
 ) -> tuple[TransformerNet, torch.Tensor, list[str]]:
     """Stage 2: the stage-1 network at ``start`` trained as one model of all ``styles`` (strength 5, density
-    256); returns it (on the CPU), the styles' descriptors and their names.
-
-    With ``seconds``, a short calibration run measures the speed first and ``iterations`` becomes what fits.
-    """
-    config = TrainConfig(iterations=iterations, use_case=use_case, batch_size=batch_size, seed=seed)
-    if seconds is not None:
-        probe = Trainer(
-            list(styles),
-            content,
-            dataclasses.replace(config, iterations=60, report_interval=20),
-            device=device,
-            start=start,
-        )
-        marks: dict[int, float] = {}
-        probe.run(lambda p: marks.__setitem__(p.iteration, time.perf_counter()))
-        rate = 40 / (marks[60] - marks[20])
-        iterations = max(100, int(seconds * rate))
-        print(f"{use_case} styles: {rate:.1f} it/s, so {iterations} iterations in {seconds:.0f} s", flush=True)
-        config = dataclasses.replace(config, iterations=iterations)
-    config = dataclasses.replace(config, report_interval=100)
+    256); returns it (on the CPU), the styles' descriptors and their names."""
+    config = TrainConfig(
+        iterations=iterations, use_case=use_case, batch_size=batch_size, seed=seed, report_interval=100
+    )
     trainer = Trainer(list(styles), content, config, device=device, start=start)
     begin = time.perf_counter()
 
@@ -151,7 +133,6 @@ def main() -> None:
     ap.add_argument("--photo-iterations", type=int, default=4000, help="stage 1 (0: start from --start)")
     ap.add_argument("--style-iterations", type=int, default=6000, help="stage 2")
     ap.add_argument("--batch-size", type=int, default=16, help="stage 2")
-    ap.add_argument("--seconds", type=float, help="stage 2: train as many iterations as fit (measured first)")
     ap.add_argument("--start", help="a stage-1 file to start stage 2 from (with --photo-iterations 0)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("-o", "--output", required=True)
@@ -175,7 +156,6 @@ def main() -> None:
             start=start,
             device=args.device,
             batch_size=args.batch_size,
-            seconds=args.seconds,
         )
         save_init(net, out, descriptors, names)
     else:

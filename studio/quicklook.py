@@ -20,12 +20,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .config import STUDIO_RECIPE, check_int, check_number, style_long_side, style_strength_weight
+from .config import STUDIO_RECIPE, check_int, check_number, style_long_side
 from .device import resolve_device
 from .errors import StudioError
 from .images import ImageLike, load_rgb, resize_long, to_tensor
-from .losses import PerceptualLoss, style_targets
 from .lossnet import load_vgg
+from .training import loss_for
 
 
 @dataclass(frozen=True)
@@ -86,10 +86,7 @@ def quicklook(
     recipe = STUDIO_RECIPE
     vgg = load_vgg(loss_network, dev)
     x = resize_long(to_tensor(content_rgb), size).to(dev)  # (1, 3, H, W) in [0, 1]
-    grams = style_targets(
-        vgg, [resize_long(to_tensor(style_rgb), long_side).to(dev)], recipe.style_layers, recipe.style_stat
-    )
-    loss_fn = PerceptualLoss(vgg, recipe, grams, recipe.style_weight * style_strength_weight(style_strength))
+    loss_fn = loss_for(vgg, recipe, [resize_long(to_tensor(style_rgb), long_side).to(dev)], [style_strength])
     one = torch.ones(1, 1, device=dev)
     z = torch.logit(x.clamp(0.02, 0.98)).detach().requires_grad_()  # start from the photo
     opt = torch.optim.Adam([z], lr=0.05)

@@ -51,6 +51,7 @@ from .lossnet import VGGFeatures, load_vgg
 from .model import StyleModel
 from .networks import TransformerNet, build_network
 from .session import (
+    Checkpoint,
     Segment,
     check_new_session,
     read_checkpoint,
@@ -68,6 +69,7 @@ __all__ = [
     "Progress",
     "ProgressCallback",
     "Trainer",
+    "default_use_case",
     "describe_seconds",
     "estimate_seconds",
     "load_styles",
@@ -128,6 +130,11 @@ def estimate_seconds(
     return _SETUP_SECONDS[dev.type] + n * per
 
 
+def default_use_case(device: str | torch.device | None = "auto") -> str:
+    """The use case to train when none is asked for: on a CPU the video model (about half the time), else image."""
+    return "video" if resolve_device(device).type == "cpu" else "image"
+
+
 def describe_seconds(seconds: float) -> str:
     """A duration for people: "about 40 s", "about 6 min", "about 1 h 20 min"."""
     if seconds < 90:
@@ -173,10 +180,8 @@ def start_network(
     return net
 
 
-def make_optimizer(
-    nets: Sequence[torch.nn.Module], recipe: LossRecipe, device: torch.device, style_lr_scale: float
-) -> torch.optim.Adam:
-    """Adam over the networks, the per-style parameters (gamma, beta) at ``style_lr_scale`` times the rate.
+def make_optimizer(nets: Sequence[torch.nn.Module], recipe: LossRecipe, device: torch.device) -> torch.optim.Adam:
+    """Adam over the networks, the per-style parameters (gamma, beta) at ``recipe.norm_lr_scale`` times the rate.
 
     Fused and capturable on CUDA: one kernel per step, and safe to capture in a CUDA graph.
     """
@@ -184,7 +189,7 @@ def make_optimizer(
     style_params = [p for n, p in named if n.endswith((".gamma", ".beta"))]
     shared = [p for n, p in named if not n.endswith((".gamma", ".beta"))]
     kwargs: dict[str, Any] = {"fused": True, "capturable": True} if device.type == "cuda" else {}
-    groups = [{"params": shared, "lr_scale": 1.0}, {"params": style_params, "lr_scale": style_lr_scale}]
+    groups = [{"params": shared, "lr_scale": 1.0}, {"params": style_params, "lr_scale": recipe.norm_lr_scale}]
     return torch.optim.Adam(groups, lr=recipe.learning_rate, **kwargs)
 
 
@@ -314,14 +319,10 @@ class Trainer:
         self._net: TransformerNet | None = None
         self._optimizer: torch.optim.Optimizer | None = None
         self._generator: torch.Generator | None = None
-        self._checkpoint: Any = None  # a session's checkpoint, restored when the run starts
+        self._checkpoint: Checkpoint | None = None  # a session's checkpoint, restored when the run starts
         self.cancelled = False
         self.running = False
-        # Execution switches (benchmarks measure their effect): CUDA graphs; channels-last loss network;
-        # cuDNN's autotuner (torch.backends.cudnn.benchmark) during the run.
-        self.use_cuda_graph = True
-        self.vgg_channels_last = False
-        self.cudnn_benchmark = False
+        self.use_cuda_graph = True  # benchmarks switch it off to measure its effect
 
     def _unzip_folder(self, content: ContentSpec) -> Path | None:
         """Where zipped content is unpacked: inside the session (so resuming finds it), else a temporary
@@ -399,7 +400,7 @@ class Trainer:
                 content=None if self.content_is_builtin else self.content_paths,
                 target=self.target,
             )
-        vgg = load_vgg(cfg.loss_network, dev).use_channels_last(self.vgg_channels_last)
+        vgg = load_vgg(cfg.loss_network, dev)
         styles = style_tensors(self.style_arrays, self.densities, dev)
         loss_fn = loss_for(vgg, recipe, styles, self.strengths)
         pool = load_pool(self.content_paths, cfg.crop_size, dev)
@@ -407,7 +408,9 @@ class Trainer:
         num_styles = self.network_config.num_styles
         val_styles = torch.eye(num_styles, device=dev)[: min(num_styles, 4)]
         if self._net is None:
-            self._init_state(style_descriptors(vgg, styles) if cfg.init == "pretrained" else None)
+            # a checkpoint replaces the start's weights: no need to pick its per-style parameters
+            wanted = cfg.init == "pretrained" and self._checkpoint is None
+            self._init_state(style_descriptors(vgg, styles) if wanted else None)
         net, opt, gen = self._net, self._optimizer, self._generator
         assert net is not None and opt is not None and gen is not None
 
@@ -426,8 +429,6 @@ class Trainer:
         last_checkpoint = self.iteration
         matmul_precision = torch.get_float32_matmul_precision()
         torch.set_float32_matmul_precision("high")  # TF32 for the fp32 Gram matrices
-        benchmark = torch.backends.cudnn.benchmark
-        torch.backends.cudnn.benchmark = self.cudnn_benchmark or benchmark
         try:
             while self.iteration < self.target and not self._cancel.is_set():
                 content = random_crops(pool, cfg.batch_size, cfg.crop_size, gen)
@@ -455,7 +456,6 @@ class Trainer:
                     last_checkpoint = self.iteration
         finally:
             torch.set_float32_matmul_precision(matmul_precision)
-            torch.backends.cudnn.benchmark = benchmark
             net.set_spike_limit(None)
         self._emit_ready(pending, on_progress, wait=True)
         self.cancelled = self._cancel.is_set()
@@ -501,7 +501,7 @@ class Trainer:
     def _init_state(self, descriptors: torch.Tensor | None) -> None:
         net = start_network(self.network_config, self.recipe, self.config, descriptors, self.start)
         self._net = net.to(self.device).train()
-        self._optimizer = make_optimizer([self._net], self.recipe, self.device, self.recipe.norm_lr_scale)
+        self._optimizer = make_optimizer([self._net], self.recipe, self.device)
         self._generator = torch.Generator(device=self.device)
         self._generator.manual_seed(self.config.seed)
         if self._checkpoint is not None:

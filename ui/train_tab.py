@@ -17,7 +17,7 @@ import gradio as gr
 import pandas as pd
 import torch
 
-from studio import Progress, StudioError, TrainConfig, Trainer, describe_seconds
+from studio import Progress, StudioError, TrainConfig, Trainer, default_use_case, describe_seconds
 from studio.limits import Limits
 from studio.session import checkpoint_state
 
@@ -79,9 +79,7 @@ def build(
                 validation = image_path(label="Validation image (optional)", elem_id="train-val")
                 strength = gr.Slider(1, 10, value=5, step=0.5, label="Style strength")
                 density = gr.Slider(64, 1024, value=256, step=4, label="Style density")
-                # on a CPU the video model trains in about half the time (studio.estimate_seconds)
-                cpu_only = not torch.cuda.is_available() and not torch.backends.mps.is_available()
-                use_case = gr.Radio(["image", "video"], value="video" if cpu_only else "image", label="Use case",
+                use_case = gr.Radio(["image", "video"], value=default_use_case(), label="Use case",
                                     elem_id="train-usecase")  # fmt: skip
                 default_iterations = min(TrainConfig().iterations, bounds.train_iterations)
                 iterations = gr.Slider(5, bounds.train_iterations, value=default_iterations, step=5,

@@ -20,8 +20,8 @@ out of the repository.
 
 A variant is ``studio`` with optional overrides, as in contact_sheet.py: LossRecipe fields
 (``studio:style_weight=3,style_stat=meancov``) and ``start=FILE`` (another pre-trained start),
-``temperature=T`` (of the start's style mixing), ``iterations=N``, ``strengths=1/5``, ``snapshots=150/300``,
-``batch=N``, ``init=random``, ``label=NAME``.
+``temperature=T`` (of the start's style mixing), ``density=N``, ``iterations=N``, ``strengths=1/5``,
+``snapshots=150/300``, ``batch=N``, ``init=random``, ``label=NAME``.
 """
 
 from __future__ import annotations
@@ -278,11 +278,12 @@ def train_chunk(
             model.to("cpu")
         stylize_s += time.perf_counter() - t
 
+    density = int(extra.get("density", 256))
     if dev.type == "cuda":
         torch.cuda.synchronize()
     t0 = time.perf_counter()
     train_bank(
-        [BankJob(style_paths[s], style_paths[s].stem, strength=st) for s, st in chunk],
+        [BankJob(style_paths[s], style_paths[s].stem, strength=st, density=density) for s, st in chunk],
         args.content or None,
         iterations=iterations,
         use_case=extra.get("use_case", args.use_case),

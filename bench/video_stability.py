@@ -1,7 +1,7 @@
 """Flicker vs style: warping error and style loss of per-frame and stabilized video stylization.
 
     python bench/video_stability.py [--video ../shared/data/video/cutBunny.mp4] [--preset swirling-sky]
-                                    [--max-size 640] [--strengths 0.5,0.7,0.8] [--out DIR]
+                                    [--max-size 640] [--strengths 0.5,0.7,0.8] [--out DIR] [--model M]
 
 Warping error (Ruder et al. 2016; Lai et al. 2018): between consecutive output frames, the mean squared
 difference (0..1 RGB) of frame t and frame t-1 warped onto it along OpenCV's Farneback flow of the *source*
@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+import studio
 from studio.config import TrainConfig, style_long_side
 from studio.losses import gram, style_targets
 from studio.lossnet import load_vgg
@@ -38,6 +39,7 @@ def main() -> None:
     ap.add_argument("--video", default="../shared/data/video/cutBunny.mp4")
     ap.add_argument("--preset", default="swirling-sky")
     ap.add_argument("--use-case", default="video")
+    ap.add_argument("--model", help="a trained model instead of the preset's (the preset's painting scores the style)")
     ap.add_argument("--max-size", type=int, default=640)
     ap.add_argument("--strengths", default="0.5,0.7,0.8")
     ap.add_argument("--out", default="/tmp/video-stability")
@@ -45,7 +47,7 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     p = preset(args.preset)
-    model = p.load(args.use_case)
+    model = studio.load(args.model) if args.model else p.load(args.use_case)
     source = list(frames_of(args.video, args.max_size))
 
     recipe = TrainConfig().loss_recipe
@@ -73,7 +75,8 @@ def main() -> None:
         frames = list(frames_of(path))
         rows.append((strength, mean_warping_error(source, frames), style_loss(frames), len(frames) / seconds))
     base_e, base_s = rows[0][1], rows[0][2]
-    print(f"\n{args.video}, preset {args.preset} ({args.use_case} model), longer side {args.max_size}, "
+    which = args.model or f"preset {args.preset} ({args.use_case} model)"
+    print(f"\n{args.video}, {which}, longer side {args.max_size}, "
           f"{len(source)} frames, device {model.device}")  # fmt: skip
     print("| stabilize | warping error | vs per-frame | style loss | vs per-frame | fps (decode+stylize+encode) |")
     print("| --- | --- | --- | --- | --- | --- |")

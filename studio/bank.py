@@ -45,16 +45,26 @@ class BankJob:
 
 
 class _Bank(nn.Module):
-    """K networks applied to the same crops: (B, 3, H, W) -> (K*B, 3, H, W) outputs and logits."""
+    """K networks applied to the same crops: (B, 3, H, W) -> (K*B, 3, H, W) outputs and logits.
 
-    def __init__(self, nets: Sequence[TransformerNet]) -> None:
+    With ``halves`` (the stability loss: the crops, then their noisy copies) the outputs are every network's
+    results for the first half, then every network's for the second, as :func:`step_forward` expects.
+    """
+
+    def __init__(self, nets: Sequence[TransformerNet], halves: bool = False) -> None:
         super().__init__()
         self.nets = nn.ModuleList(nets)
+        self.halves = halves
 
     def forward(self, content: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         ones = torch.ones(len(content), 1, device=content.device)
         pairs = [net(content, ones, return_logits=True) for net in self.nets]
-        return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+        if not self.halves:
+            return torch.cat([p[0] for p in pairs]), torch.cat([p[1] for p in pairs])
+        b = len(content) // 2
+        return tuple(  # type: ignore[return-value]
+            torch.cat([p[i][:b] for p in pairs] + [p[i][b:] for p in pairs]) for i in (0, 1)
+        )
 
     def spike_penalty(self) -> torch.Tensor:
         return torch.stack([net.spike_penalty() for net in self.nets]).mean()  # type: ignore[union-attr]
@@ -119,7 +129,9 @@ def train_bank(
     for i, cfg in enumerate(configs):
         desc = descriptors[i : i + 1] if descriptors is not None else None
         nets.append(start_network(network, recipe, cfg, desc, Path(start) if start else None, temperature))
-    bank = _Bank(nets).to(dev).train()
+    # Gupta et al.'s stability loss, as Trainer applies it: video models only
+    stability = recipe.video_stability_weight if use_case == "video" else 0.0
+    bank = _Bank(nets, halves=stability > 0).to(dev).train()
     loss_fn = loss_for(vgg, recipe, styles, [job.strength for job in jobs])
     pool = load_pool(resolve_content(content), crop_size, dev)
     opt = make_optimizer([bank], recipe, dev)
@@ -127,7 +139,7 @@ def train_bank(
     k = len(jobs)
     # (K*B, K): output i was made by network i // B, so it is trained for style i // B
     style = torch.eye(k, device=dev).repeat_interleave(batch_size, dim=0)
-    forward = step_forward(bank, loss_fn, recipe, dev, bank.spike_penalty)
+    forward = step_forward(bank, loss_fn, recipe, dev, bank.spike_penalty, stability)
     bank.set_spike_limit(recipe.spike_limit if recipe.spike_weight > 0 else None)
     stepper = TrainStep(forward, opt, dev.type == "cuda")
     lr_end = recipe.learning_rate * recipe.lr_final_fraction
@@ -136,7 +148,12 @@ def train_bank(
     try:
         for it in range(iterations):
             crops = random_crops(pool, batch_size, crop_size, gen)
-            stepper.step(crops, style, cosine_lr(it, 0, iterations, recipe.learning_rate, lr_end))
+            rows = style
+            if stability > 0:  # the same draws from the generator as Trainer's, so a bank of one matches it
+                noise = torch.randn(crops.shape, generator=gen, device=dev) * recipe.stability_noise
+                crops = torch.cat([crops, (crops + noise).clamp(0, 1)])
+                rows = torch.cat([style, style])
+            stepper.step(crops, rows, cosine_lr(it, 0, iterations, recipe.learning_rate, lr_end))
             if it + 1 in snapshot_at and on_snapshot is not None:
                 on_snapshot(it + 1, _models(nets, jobs, configs, network, recipe, it + 1))
     finally:

@@ -106,16 +106,21 @@ class LossRecipe:
     output: Literal["sigmoid", "linear"] = "sigmoid"
     # Penalty on sigmoid inputs beyond +-SATURATION: a saturated pixel gets no gradient from the other losses,
     # so once a dark or bright blob forms it stays ("droplet" artifacts); this pulls it back into range.
-    saturation_weight: float = 1.0
     # Penalty on instance-norm outliers beyond spike_limit sigmas (droplet artifacts, see networks.py).
-    spike_weight: float = 10.0
+    # Both off in the studio recipe: they were needed against droplets when training started from a photo
+    # network at 2e-3 with raw Grams; from the many-styles start with the gentle means-and-covariance fine-tune
+    # they cost style and content on held-out paintings, and the spike penalty 17 % of a step's time
+    # (bench/RESULTS.md, "Training recipe").
+    saturation_weight: float = 0.0
+    spike_weight: float = 0.0
     spike_limit: float = 4.0
     # Video use case only: stability loss (Gupta et al. 2017, "Characterizing and Improving Stability in Neural
     # Style Transfer"): the mean squared change of the output when the input gets Gaussian noise of this
     # standard deviation. Feed-forward nets amplify tiny input changes into flicker; this trains them to ignore
-    # them. Off by default, by measurement (cutBunny, bench/video_stability.py): at weight 100 the 8-16-32 video
-    # net flickered 42 % less frame to frame, but its style loss rose 28 %, more than flow stabilization costs.
-    video_stability_weight: float = 0.0
+    # them. Measured on cutBunny (bench/video_stability.py, bench/RESULTS.md): from the many-styles start, weight
+    # 25 cut the swirling-sky video model's frame-to-frame flicker by a third at +0.4 % style loss. (From the
+    # photo start at 2e-3 it had cost 28 % style loss at weight 100, so it used to be off.)
+    video_stability_weight: float = 25.0
     stability_noise: float = 0.02
 
 

@@ -205,7 +205,8 @@ def step_forward(
 
     ``net(content, style)`` returns (outputs, logits); with several networks (a bank) the outputs are theirs
     for the same crops, one after the other. With ``stability`` > 0 the content holds the crops then their
-    noisy copies (Gupta et al. 2017's stability loss).
+    noisy copies (Gupta et al. 2017's stability loss), and the outputs every network's results for the crops,
+    then every network's for the noisy copies; ``style`` has a row per output.
     """
     amp = training_autocast_dtype(device)
 
@@ -215,8 +216,8 @@ def step_forward(
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None, cache_enabled=False):
             out, logits = net(content, style)
             if stability > 0:
-                b = len(content) // 2
-                total, style_loss, content_loss = loss_fn(out[:b], content[:b], style[:b], logits[:b])
+                b = len(out) // 2
+                total, style_loss, content_loss = loss_fn(out[:b], content[: len(content) // 2], style[:b], logits[:b])
             else:
                 total, style_loss, content_loss = loss_fn(out, content, style, logits)
         if stability > 0:

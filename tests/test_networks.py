@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
@@ -81,12 +83,13 @@ def test_saturation_penalty_only_beyond_the_limit() -> None:
     torch.manual_seed(0)
     img = torch.rand(1, 3, 32, 32)
     grams = style_targets(vgg, [torch.rand(1, 3, 32, 32)], STUDIO_RECIPE.style_layers, STUDIO_RECIPE.style_stat)
-    loss = PerceptualLoss(vgg, STUDIO_RECIPE, grams, STUDIO_RECIPE.style_weight)
+    recipe = dataclasses.replace(STUDIO_RECIPE, saturation_weight=1.5)
+    loss = PerceptualLoss(vgg, recipe, grams, recipe.style_weight)
     style = torch.ones(1, 1)
     inside = torch.full((1, 3, 32, 32), SATURATION - 0.1)
     beyond = inside.clone()
     beyond[0, 0, :8, :] = SATURATION + 2.0  # a quarter of one channel: mean excess^2 = 4 / 12
     base = float(loss(img, img, style)[0])
     assert float(loss(img, img, style, inside)[0]) == pytest.approx(base, rel=1e-6)
-    expected = base + STUDIO_RECIPE.saturation_weight * 4.0 / 12
+    expected = base + 1.5 * 4.0 / 12
     assert float(loss(img, img, style, beyond)[0]) == pytest.approx(expected, rel=1e-4)

@@ -1,29 +1,64 @@
 """The ``studio`` command line: train, stylize and inspect style models.
 
-Bad input exits with status 2 and one line on stderr naming the problem; no tracebacks. Ctrl-C during
-training stops cleanly at the next iteration, writes the checkpoint and saves the model so far.
+Bad input exits with status 2 and one line on stderr naming the problem; no tracebacks (argparse's own
+errors too). Numbers are read as ASCII digits only (``²`` or ``٣`` are refused, not misread). Outputs are
+checked before any work: their folder must exist and take files, an existing file is replaced only with
+``--overwrite`` (``train`` also replaces a style-studio model, so a run can be redone or resumed into the same
+file), and an input is never replaced. ``stylize`` never overwrites without ``--overwrite``: it writes the
+next free ``<name>-stylized-2.<ext>``… instead. Text read from files (style names, file names) is printed
+with control characters escaped. Ctrl-C during training stops cleanly at the next iteration, writes the
+checkpoint and saves the model so far; a model that cannot be saved is kept in the temp folder.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
+import tempfile
+import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from .config import DEFAULT_ITERATIONS
-from .errors import StudioError
+from .errors import StudioError, printable
+from .fileio import check_output_dir, check_output_file, short_name
 
 EXIT_ERROR = 2
 EXPORT_FORMATS = ("mlpackage", "mlmodel", "onnx")
 EXIT_INTERRUPTED = 130
 
 
+_WHOLE = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][+-]?[0-9]+)?")
+
+
+def whole_number(text: str) -> int:
+    """argparse type: a whole number in ASCII digits (``int()`` would take ``٣``; ``²`` would crash it)."""
+    if not _WHOLE.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {printable(repr(text))}")
+    return int(text)
+
+
+def number(text: str) -> float:
+    """argparse type: a finite decimal number in ASCII (no ``nan``, ``inf`` or other scripts' digits)."""
+    if not _NUMBER.fullmatch(text.strip()):
+        raise argparse.ArgumentTypeError(f"expected a number, got {printable(repr(text))}")
+    return float(text)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with the studio's error style: one line, ``studio COMMAND: error: ...``, status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: error: {printable(message)} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="studio", description="Style Studio: train and use style-transfer models.")
+    p = _Parser(prog="studio", description="Style Studio: train and use style-transfer models.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
@@ -32,11 +67,11 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--content", nargs="+", metavar="DIR|FILE", help="content photos (default: the built-in set)")
     t.add_argument(
         "--iterations",
-        type=int,
+        type=whole_number,
         help=f"iterations to train (default {DEFAULT_ITERATIONS}; with --resume: how many more)",
     )
-    t.add_argument("--strength", type=float, default=5, help="style strength 1-10 (default 5)")
-    t.add_argument("--density", type=int, default=256, help="style density 64-1024, steps of 4 (default 256)")
+    t.add_argument("--strength", type=number, default=5, help="style strength 1-10 (default 5)")
+    t.add_argument("--density", type=whole_number, default=256, help="style density 64-1024, steps of 4 (default 256)")
     t.add_argument(
         "--use-case",
         choices=["image", "video"],
@@ -47,12 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--session", metavar="DIR", help="folder for checkpoints, so the run can be resumed")
     t.add_argument("--resume", action="store_true", help="continue the session in --session (Train More)")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-    t.add_argument("--seed", type=int, default=0)
-    t.add_argument("--batch-size", type=int, help="crops per iteration (default 8 on GPUs, 2 on the CPU)")
-    t.add_argument("--checkpoint-interval", type=int, default=100)
+    t.add_argument("--seed", type=whole_number, default=0)
+    t.add_argument("--batch-size", type=whole_number, help="crops per iteration (default 8 on GPUs, 2 on the CPU)")
+    t.add_argument("--checkpoint-interval", type=whole_number, default=100)
     t.add_argument("--loss-network", default="hed", choices=["hed", "torchvision"])
     t.add_argument("--compile", action="store_true", help="use torch.compile for the training step")
     t.add_argument("-o", "--output", required=True, metavar="MODEL.safetensors")
+    t.add_argument("--overwrite", action="store_true", help="replace -o even if it is not a style-studio model")
 
     s = sub.add_parser("stylize", help="stylize images with a trained model or a preset")
     s.add_argument("model", metavar="MODEL", help="a .safetensors model, preset:NAME, or preset:all to blend presets")
@@ -60,9 +96,11 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders of images")
     s.add_argument("-o", "--out-dir", metavar="OUT_DIR", help="where results go (default: beside each input)")
     s.add_argument("--style", help="style index or name, or blend weights like 0:0.7,2:0.3")
-    s.add_argument("--max-size", type=int, metavar="PX", help="cap the longer side of the result")
-    s.add_argument("--intensity", type=float, default=1.0, help="0-1 blend with the original (default 1)")
+    s.add_argument("--max-size", type=whole_number, metavar="PX", help="cap the longer side of the result")
+    s.add_argument("--intensity", type=number, default=1.0, help="0-1 blend with the original (default 1)")
     s.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (luminance-only)")
+    s.add_argument("--overwrite", action="store_true",
+                   help="replace existing NAME-stylized files (default: write NAME-stylized-2 and so on)")  # fmt: skip
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
     v = sub.add_parser("video", help="stylize a video file (H.264 mp4 out, sound kept)")
@@ -71,10 +109,11 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
     v.add_argument("--use-case", default="video", choices=["image", "video"], help="which preset model (presets only)")
     v.add_argument("--style", help="style index or name, or blend weights like 0:0.7,2:0.3")
-    v.add_argument("--max-size", type=int, metavar="PX", help="cap the longer side of the frames")
-    v.add_argument("--intensity", type=float, default=1.0, help="0-1 blend with the original (default 1)")
+    v.add_argument("--max-size", type=whole_number, metavar="PX", help="cap the longer side of the frames")
+    v.add_argument("--intensity", type=number, default=1.0, help="0-1 blend with the original (default 1)")
     v.add_argument("--preserve-color", action="store_true", help="keep the video's colours (luminance-only)")
-    v.add_argument("--stabilize", nargs="?", const=True, type=float, metavar="STRENGTH",
+    v.add_argument("--overwrite", action="store_true", help="replace OUT.mp4 if it exists")
+    v.add_argument("--stabilize", nargs="?", const=True, type=number, metavar="STRENGTH",
                    help="steady the result along the optical flow (strength 0-1, default 0.6)")  # fmt: skip
     v.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
@@ -82,8 +121,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("model", metavar="MODEL")
     e.add_argument("-o", "--output", required=True, metavar="PATH", help="Style.mlpackage, Style.mlmodel or style.onnx")
     e.add_argument("--format", choices=EXPORT_FORMATS, help="default: from the output's suffix")
-    e.add_argument("--min-size", type=int, help="smallest image side accepted (default 64)")
-    e.add_argument("--max-size", type=int, help="largest image side (default 2048 for Core ML, 4096 for ONNX)")
+    e.add_argument("--min-size", type=whole_number, help="smallest image side accepted (default 64)")
+    e.add_argument("--max-size", type=whole_number, help="largest image side (default 2048 for Core ML, 4096 for ONNX)")
     e.add_argument("--size", metavar="WxH", help="one fixed size, e.g. 512 or 640x480 (.mlmodel default 512)")
     e.add_argument("--sizes", metavar="WxH,WxH", help=".mlpackage only: enumerated sizes, e.g. 512x512,1024x768")
     e.add_argument("--precision", choices=["mixed", "float16", "float32"], help="Core ML only (default mixed)")
@@ -91,16 +130,20 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--license", help="licence text (default: unspecified)")
     e.add_argument("--model-version", metavar="VERSION", help="the model's version string (default 1.0)")
     e.add_argument("--description", help="short description (default: styles, use case, strength, density)")
+    e.add_argument("--overwrite", action="store_true", help="replace -o if it exists")
 
     q = sub.add_parser("quicklook", help="preview a style on one photo without training (optimisation)")
     q.add_argument("style", metavar="STYLE_IMAGE")
     q.add_argument("content", metavar="PHOTO")
     q.add_argument("-o", "--output", required=True, metavar="OUT.png|jpg")
-    q.add_argument("--strength", type=float, default=5, help="style strength 1-10 (default 5)")
-    q.add_argument("--density", type=int, default=256, help="style density 64-1024 (default 256)")
-    q.add_argument("--size", type=int, help="longer side of the preview (default 512 on a GPU, 256 on the CPU)")
-    q.add_argument("--iterations", type=int, help="optimisation steps (default 200 on a GPU, 100 on the CPU)")
-    q.add_argument("--max-seconds", type=float, help="time limit (default 60 on the CPU, none on a GPU)")
+    q.add_argument("--strength", type=number, default=5, help="style strength 1-10 (default 5)")
+    q.add_argument("--density", type=whole_number, default=256, help="style density 64-1024 (default 256)")
+    q.add_argument(
+        "--size", type=whole_number, help="longer side of the preview (default 512 on a GPU, 256 on the CPU)"
+    )
+    q.add_argument("--iterations", type=whole_number, help="optimisation steps (default 200 on a GPU, 100 on the CPU)")
+    q.add_argument("--max-seconds", type=number, help="time limit (default 60 on the CPU, none on a GPU)")
+    q.add_argument("--overwrite", action="store_true", help="replace -o if it exists (never one of the inputs)")
     q.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
     sub.add_parser("presets", help="list the preset styles")
@@ -115,31 +158,53 @@ def parse_style(text: str | None) -> Any:
     if text is None:
         return None
     if ":" not in text:
-        return int(text) if text.strip().isdigit() else text.strip()
+        return int(text) if _ascii_digits(text.strip()) else text.strip()
     weights: dict[int | str, float] = {}
     for part in text.split(","):
         key, sep, value = part.rpartition(":")
         key = key.strip()
         try:
-            weight = float(value)
+            weight = float(value) if _NUMBER.fullmatch(value.strip()) else float("nan")
         except ValueError:
             weight = float("nan")
         if not sep or not key or weight != weight:
             raise StudioError(f"--style blend must look like 0:0.7,1:0.3; could not read {part!r}")
-        weights[int(key) if key.isdigit() else key] = weight
+        weights[int(key) if _ascii_digits(key) else key] = weight
     return weights
 
 
-def _check_output(path: str) -> Path:
+def _ascii_digits(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
+
+def _check_output(path: str, overwrite: bool, inputs: Sequence[str]) -> Path:
+    """train's -o: a .safetensors file in a writable folder; an existing file only if it is a studio model
+    (a run redone or resumed into the same file) or with --overwrite."""
+    from .model import is_model_file
+
     out = Path(path)
     if out.suffix != ".safetensors":
         raise StudioError(f"-o must name a .safetensors file, got {path!r}")
     if out.is_dir():
         raise StudioError(f"-o {path} is a folder; give a file name ending in .safetensors")
-    parent = out.parent if str(out.parent) else Path(".")
-    if parent.exists() and not parent.is_dir():
-        raise StudioError(f"cannot write {path}: {parent} is not a folder")
-    return out
+    if out.is_file() and not overwrite and not is_model_file(out):
+        raise StudioError(f"{path} exists and is not a style-studio model; add --overwrite to replace it")
+    return check_output_file(out, overwrite=True, inputs=tuple(inputs))
+
+
+def _save_model(model: Any, out: Path) -> Path:
+    """Save the trained model; if that fails (disk full, folder gone), keep it in the temp folder and say so."""
+    try:
+        return model.save(out)
+    except (OSError, StudioError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        rescue = Path(tempfile.gettempdir()) / f"{short_name(out.stem)}-{time.strftime('%Y%m%d-%H%M%S')}.safetensors"
+        try:
+            model.save(rescue)
+        except (OSError, StudioError) as again:
+            more = again.strerror if isinstance(again, OSError) and again.strerror else str(again)
+            raise StudioError(f"cannot save {out} ({why}); nor in {rescue.parent} ({more})") from None
+        raise StudioError(f"cannot save {out} ({why}); the trained model was kept as {rescue}") from None
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -149,7 +214,8 @@ def _train(args: argparse.Namespace) -> int:
     from .device import resolve_device
     from .training import Trainer, default_use_case, describe_seconds
 
-    out = _check_output(args.output)
+    inputs = [*args.styles, *(args.content or []), *([args.validation] if args.validation else [])]
+    out = _check_output(args.output, args.overwrite, inputs)  # before any work: never train into the void
     device = resolve_device(args.device)
     if args.resume:
         if not args.session:
@@ -200,7 +266,7 @@ def _train(args: argparse.Namespace) -> int:
     finally:
         signal.signal(signal.SIGINT, previous)
         bar.close()
-    model.save(out)
+    _save_model(model, out)
     if trainer.cancelled:
         hint = f"; continue with: studio train --session {args.session} --resume -o {out}" if args.session else ""
         print(f"cancelled at iteration {trainer.iteration}: saved the model so far to {out}{hint}")
@@ -216,12 +282,11 @@ def _stylize(args: argparse.Namespace) -> int:
 
     inputs = resolve_content(args.inputs, what="input")
     style = parse_style(args.style)
+    for folder in [args.out_dir] if args.out_dir else sorted({p.parent for p in inputs}):
+        check_output_dir(folder)  # before any work
     model = _model(args, default_use_case="image")
     model.style_vector(style)  # validate before any work
-    if args.out_dir:
-        out_dir = Path(args.out_dir)
-        if out_dir.exists() and not out_dir.is_dir():
-            raise StudioError(f"-o {out_dir} is a file, not a folder")
+    written: list[Path] = []
     for path in tqdm(inputs, unit="img", desc="stylizing", disable=len(inputs) < 2):
         result = model.stylize(
             path,
@@ -230,15 +295,18 @@ def _stylize(args: argparse.Namespace) -> int:
             intensity=args.intensity,
             preserve_color=args.preserve_color,
             out_dir=args.out_dir,
+            overwrite=args.overwrite,
+            avoid=[*inputs, *written],  # never an input, nor a result of this run
         )
-        print(result)
+        written.append(result)
+        print(printable(result))
     return 0
 
 
 def parse_size(text: str, option: str) -> tuple[int, int]:
     """'512' -> (512, 512); '640x480' (width x height) -> (480, 640), as (height, width)."""
     parts = text.lower().replace("×", "x").split("x")
-    if len(parts) in (1, 2) and all(p.strip().isdigit() for p in parts):
+    if len(parts) in (1, 2) and all(_ascii_digits(p.strip()) for p in parts):
         w, h = int(parts[0]), int(parts[-1])
         return h, w
     raise StudioError(f"{option} takes sizes like 512 or 640x480 (width x height), got {text!r}")
@@ -255,6 +323,9 @@ def _export(args: argparse.Namespace) -> int:
         raise StudioError(f"--format {fmt} writes a .{fmt} file, but -o is {out.name!r}")
     meta = {"author": args.author, "license": args.license, "version": args.model_version}
     meta["description"] = args.description
+    size = parse_size(args.size, "--size") if args.size else None  # bad sizes are refused before any work
+    sizes = [parse_size(part, "--sizes") for part in args.sizes.split(",")] if args.sizes else None
+    check_output_file(out, overwrite=args.overwrite, inputs=(args.model,), folder_ok=fmt == "mlpackage")
     model = load(args.model, device="cpu")
     if fmt == "onnx":
         for option, value in (("--size", args.size), ("--sizes", args.sizes), ("--precision", args.precision)):
@@ -264,12 +335,10 @@ def _export(args: argparse.Namespace) -> int:
 
         path = model.export_onnx(out, min_size=args.min_size or 64, max_size=args.max_size or 4096, **meta)
         diff = check_onnx(path, model)
-        print(f"{path}: {_size_mb(path):.2f} MB, onnxruntime vs PyTorch max abs difference {diff:.2e}")
+        print(f"{printable(path)}: {_size_mb(path):.2f} MB, onnxruntime vs PyTorch max abs difference {diff:.2e}")
         return 0
     from .coreml import check_coreml
 
-    size = parse_size(args.size, "--size") if args.size else None
-    sizes = [parse_size(part, "--sizes") for part in args.sizes.split(",")] if args.sizes else None
     path = model.export_coreml(
         out,
         min_size=args.min_size,
@@ -281,8 +350,8 @@ def _export(args: argparse.Namespace) -> int:
     )
     diff = check_coreml(path, model)
     print(
-        f"{path}: {_size_mb(path):.2f} MB; reference run of the file vs PyTorch: max abs difference {diff:.2e} "
-        "(0..1 scale; Core ML itself runs only on macOS)"
+        f"{printable(path)}: {_size_mb(path):.2f} MB; reference run of the file vs PyTorch: max abs difference "
+        f"{diff:.2e} (0..1 scale; Core ML itself runs only on macOS)"
     )
     return 0
 
@@ -301,6 +370,7 @@ def _quicklook(args: argparse.Namespace) -> int:
     out = Path(args.output)
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
         raise StudioError(f"-o must end in .png, .jpg or .webp, got {out.name!r}")
+    check_output_file(out, overwrite=args.overwrite, inputs=(args.style, args.content))
     bar = tqdm(desc="quick look", unit="step", leave=False)
 
     def progress(p: object) -> None:
@@ -322,7 +392,7 @@ def _quicklook(args: argparse.Namespace) -> int:
         )
     finally:
         bar.close()
-    print(save_image(image, out))
+    print(printable(save_image(image, out)))
     return 0
 
 
@@ -344,6 +414,7 @@ def _video(args: argparse.Namespace) -> int:
 
     from .video import probe, stylize_video
 
+    check_output_file(args.output, overwrite=args.overwrite, inputs=(args.input,))
     info = probe(args.input)  # a clear error before the model loads
     model = _model(args, default_use_case="video")
     style = parse_style(args.style)
@@ -357,7 +428,7 @@ def _video(args: argparse.Namespace) -> int:
         )  # fmt: skip
     finally:
         bar.close()
-    print(out)
+    print(printable(out))
     return 0
 
 
@@ -369,8 +440,8 @@ def _presets(args: argparse.Namespace) -> int:
         raise StudioError(f"no presets found in {presets_dir()}")
     width = max(len(p.name) for p in found)
     for p in found:
-        print(f"{p.name:{width}s}  {'+'.join(p.use_cases):11s}  strength {p.strength:g}, density {p.density:4d}  "
-              f"{p.description}")  # fmt: skip
+        print(f"{printable(p.name):{width}s}  {'+'.join(p.use_cases):11s}  strength {p.strength:g}, "
+              f"density {p.density:4d}  {printable(p.description)}")  # fmt: skip
     print("\nuse: studio stylize preset:NAME PHOTO  |  blend: studio stylize preset:all PHOTO --style a:0.6,b:0.4")
     return 0
 
@@ -378,29 +449,38 @@ def _presets(args: argparse.Namespace) -> int:
 def _info(args: argparse.Namespace) -> int:
     from .model import load
 
-    model = load(args.model, device="cpu")
+    model = load(args.model, device="cpu")  # checks the header against the file before reading anything big
     c = model.config
     size = Path(args.model).stat().st_size
-    print(f"{args.model}: {c.use_case} model, {model.num_parameters:,} parameters, {size / 1e6:.1f} MB")
+    names = [printable(n) for n in c.style_names]  # text from the file: no terminal control sequences
+    print(f"{printable(args.model)}: {c.use_case} model, {model.num_parameters:,} parameters, {size / 1e6:.1f} MB")
     if c.style_strengths is not None and c.style_densities is not None:  # each style at its own settings
-        settings = zip(c.style_names, c.style_strengths, c.style_densities, strict=True)
+        settings = zip(names, c.style_strengths, c.style_densities, strict=True)
         described = (f"{i}:{n} (strength {s:g}, density {d})" for i, (n, s, d) in enumerate(settings))
         print(f"  styles: {', '.join(described)}")
         print(f"  {c.iterations} iterations")
     else:
-        print(f"  styles: {', '.join(f'{i}:{n}' for i, n in enumerate(c.style_names))}")
+        print(f"  styles: {', '.join(f'{i}:{n}' for i, n in enumerate(names))}")
         print(f"  strength {c.style_strength}, density {c.style_density}, {c.iterations} iterations")
-    print(f"  loss network {c.loss_network}, recipe {c.recipe}, studio {c.package_version}, format v{c.format_version}")
+    print(
+        f"  loss network {c.loss_network}, recipe {c.recipe}, studio {printable(c.package_version)}, "
+        f"format v{c.format_version}"
+    )
     return 0
 
 
 def _one_line_warning(message: Warning | str, category: type[Warning], *args: object, **kwargs: object) -> None:
-    print(f"studio: warning: {message}", file=sys.stderr)
+    print(f"studio: warning: {printable(message)}", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        if exc.code in (0, None):  # --help: argparse's own exit
+            raise
+        return EXIT_ERROR  # a bad option, its one line printed: a status, as for every other error
     if args.version:
         from . import __version__
 
@@ -415,13 +495,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning  # e.g. a broken preset skipped: one line, no source dump
+            from PIL import Image
+
+            # images over the studio's pixel limit are refused with their own error: no second line from PIL
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return handler(args)
     except StudioError as exc:
-        print(f"studio {args.command}: error: {exc}", file=sys.stderr)
+        print(f"studio {args.command}: error: {printable(exc)}", file=sys.stderr)
         return EXIT_ERROR
     except OSError as exc:  # disk full, permissions…: still one line, no traceback
         name = f": {exc.filename}" if getattr(exc, "filename", None) else ""
-        print(f"studio {args.command}: error: {exc.strerror or exc}{name}", file=sys.stderr)
+        print(f"studio {args.command}: error: {printable(f'{exc.strerror or exc}{name}')}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
         print(f"studio {args.command}: interrupted", file=sys.stderr)

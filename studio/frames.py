@@ -41,6 +41,7 @@ from torch import nn
 
 from .config import check_number
 from .errors import StudioError
+from .limits import limits
 from .model import StyleModel, StyleSpec
 from .networks import CondInstanceNorm
 from .stylize import _forward_padded, blend, preserve_color
@@ -142,6 +143,7 @@ class FrameStylizer:
             raise StudioError(f"frames must be uint8 RGB, (H, W, 3) or (B, H, W, 3); got {arr.dtype} {arr.shape}")
         if min(batch.shape[1:3]) < 1 or batch.shape[0] < 1:
             raise StudioError(f"empty frame batch {arr.shape}")
+        check_frame_size(batch.shape[2], batch.shape[1])  # before the copies and tensors sized by it
         if not batch.flags.writeable or not batch.flags.c_contiguous:  # e.g. np.asarray(PIL image)
             batch = np.array(batch, order="C")
         x = torch.from_numpy(batch)
@@ -169,6 +171,14 @@ class FrameStylizer:
                 graph = _Graph(self._forward, frames, self._settings)
             self._graphs[key] = graph  # type: ignore[index]
         return graph(frames, self._settings)
+
+
+def check_frame_size(width: int, height: int, max_pixels: int | None = None) -> None:
+    """Refuse a frame above ``max_pixels`` (default ``STUDIO_MAX_VIDEO_PIXELS``, the limit per video frame:
+    every frame the engine sees is one, or a webcam frame held to it) with one line naming its size."""
+    max_pixels = limits().video_pixels if max_pixels is None else max_pixels
+    if width * height > max_pixels:
+        raise StudioError(f"a {width}x{height} frame is too large: frames up to {max_pixels:,} pixels are accepted")
 
 
 class _SplitIn(nn.Module):

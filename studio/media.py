@@ -1,8 +1,10 @@
 """Image input/output for the studio: safe decoding, array conversion and atomic saving.
 
 * :func:`open_image` decodes a file fully (so truncated files fail here, not later), applies the EXIF
-  orientation, keeps the first frame of animations, refuses decompression bombs from the header alone and
-  returns the image in its natural mode family without losing bit depth or alpha.
+  orientation, keeps the first frame of animations, refuses decompression bombs and images too thin to
+  stylize (more than :data:`MAX_ASPECT` to 1) from the header alone and returns the image in its natural
+  mode family without losing bit depth or alpha. Given the size the caller needs, it decodes large JPEGs at
+  a reduced scale (``Image.draft``) and shrinks other large images by whole factors (``Image.reduce``).
 * :func:`to_array` / :func:`from_array` convert between PIL images or numpy arrays and the engine's working
   format: ``rgb`` float32 ``(H, W, 3)`` in ``[0, 1]`` plus an optional float32 ``(H, W)`` alpha.
 * :func:`save_image` writes atomically (temporary file in the same directory, fsync, ``os.replace``).
@@ -16,6 +18,7 @@ Every bad input raises :class:`studio.errors.StudioError` with a one-line messag
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import pathlib
 import tempfile
@@ -25,11 +28,13 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from studio.errors import StudioError
-from studio.fileio import new_file_mode
+from studio.fileio import new_file_mode, temp_prefix
 from studio.limits import limits
 
 __all__ = [
     "IMAGE_EXTENSIONS",
+    "MAX_ASPECT",
+    "check_aspect",
     "fit_size",
     "from_array",
     "is_image_path",
@@ -75,16 +80,27 @@ _RGB_MODES = frozenset({"RGB", "RGBA", "RGBa", "RGBX", "P", "PA"})
 _heif_lock = threading.Lock()
 _heif_registered = False
 
+#: The longer side of an image may be at most this many times its shorter side. Thinner images are refused:
+#: the network pads every side to 16 px, so a 5,000,000 x 1 image would become 80 megapixels of work.
+MAX_ASPECT = 100
+
+# Modes Image.reduce handles (others, e.g. palettes, are made natural first or left at full size).
+_REDUCIBLE_MODES = frozenset({"L", "LA", "RGB", "RGBA", "I", "F"})
+_pil_limit_lock = threading.Lock()
+
 
 # --------------------------------------------------------------------------------------------- opening
 
 
-def open_image(path: str | os.PathLike, max_pixels: int | None = None) -> Image.Image:
+def open_image(path: str | os.PathLike, max_pixels: int | None = None, *, size_hint: int | None = None) -> Image.Image:
     """Open, fully decode and orient the image at ``path``; the file is closed on return.
 
     ``max_pixels`` bounds ``width * height`` as read from the header, before any pixel is decoded
     (``None``: the limit in force, ``STUDIO_MAX_IMAGE_PIXELS``, 100 megapixels by default; see
-    :mod:`studio.limits`).
+    :mod:`studio.limits`). Images within it never raise PIL's ``DecompressionBombWarning``. Images whose
+    longer side is more than :data:`MAX_ASPECT` times the shorter are refused.
+    ``size_hint``: the longer side the caller will shrink the image to; a larger image may then come back
+    smaller than the file (its longer side still at least ``size_hint``), decoded at a reduced scale.
     Animated GIF/WebP give their first frame. The mode is kept when it is RGB, RGBA, L, LA or a
     16-bit/int/float mode (``I;16``, ``I;16B``, ``I``, ``F``); palette images become RGBA (with transparency)
     or RGB, ``1`` becomes L, CMYK/YCbCr/LAB/HSV become RGB, and RGB/L images with a transparent colour key
@@ -97,6 +113,9 @@ def open_image(path: str | os.PathLike, max_pixels: int | None = None) -> Image.
         max_pixels = limits().image_pixels
     if isinstance(max_pixels, bool) or not isinstance(max_pixels, int) or max_pixels < 1:
         raise StudioError(f"max_pixels must be a whole number of at least 1 or None, got {max_pixels!r}")
+    if size_hint is not None and (isinstance(size_hint, bool) or not isinstance(size_hint, int) or size_hint < 1):
+        raise StudioError(f"size_hint must be a whole number of pixels of at least 1 or None, got {size_hint!r}")
+    _allow_pixels(max_pixels)
     file = pathlib.Path(text)
     if not file.exists():
         raise StudioError(f"image not found: {text}")
@@ -108,13 +127,13 @@ def open_image(path: str | os.PathLike, max_pixels: int | None = None) -> Image.
     if file.suffix.lower() in _HEIF_EXTENSIONS:
         _register_heif(text, required=True)
     try:
-        return _decode(text, max_pixels)
+        return _decode(text, max_pixels, size_hint)
     except UnidentifiedImageError as exc:
         # Maybe a HEIF file under another name: ISO media files start with a 'ftyp' box.
         if _looks_like_iso_media(file) and not _heif_registered:
             if _register_heif(text, required=False):
                 try:
-                    return _decode(text, max_pixels)
+                    return _decode(text, max_pixels, size_hint)
                 except UnidentifiedImageError:
                     pass
             else:
@@ -124,7 +143,7 @@ def open_image(path: str | os.PathLike, max_pixels: int | None = None) -> Image.
         raise StudioError(f"not a readable image: {text} (unrecognised image format)") from exc
 
 
-def _decode(path: str, max_pixels: int) -> Image.Image:
+def _decode(path: str, max_pixels: int, size_hint: int | None = None) -> Image.Image:
     """Open and decode ``path``; UnidentifiedImageError passes through, other failures become StudioError."""
     try:
         with Image.open(path) as img:
@@ -134,8 +153,12 @@ def _decode(path: str, max_pixels: int) -> Image.Image:
                     f"image too large: {path} ({width}x{height} = {width * height:,} pixels, "
                     f"limit {max_pixels:,}; possible decompression bomb)"
                 )
+            check_aspect(width, height, path)
             if getattr(img, "is_animated", False):
                 img.seek(0)
+            if size_hint is not None and max(width, height) >= 2 * size_hint and img.format == "JPEG":
+                scale = size_hint / max(width, height)  # draft keeps every side at least this large
+                img.draft(img.mode, (math.ceil(width * scale), math.ceil(height * scale)))
             img.load()
             try:
                 out = ImageOps.exif_transpose(img)  # a new image, even when there is nothing to transpose
@@ -144,7 +167,7 @@ def _decode(path: str, max_pixels: int) -> Image.Image:
             out = _natural_mode(out)
             if out is img:  # pragma: no cover - exif_transpose always copies; keep the file-free guarantee
                 out = img.copy()
-            return out
+            return _reduce(out, size_hint)
     except (StudioError, UnidentifiedImageError):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -153,6 +176,41 @@ def _decode(path: str, max_pixels: int) -> Image.Image:
         raise StudioError(f"image too large: {path} (out of memory while decoding)") from exc
     except Exception as exc:  # decoders raise many types: OSError, SyntaxError, struct.error, ...
         raise StudioError(f"not a readable image: {path} ({_one_line(exc)})") from exc
+
+
+def _reduce(image: Image.Image, size_hint: int | None) -> Image.Image:
+    """Shrink ``image`` by the largest whole factor that keeps its longer side at least ``size_hint``."""
+    if size_hint is None or image.mode not in _REDUCIBLE_MODES:
+        return image
+    factor = max(image.size) // size_hint
+    if factor < 2:
+        return image
+    return image.reduce(factor)  # box filter; keeps info (ICC profile)
+
+
+def _allow_pixels(max_pixels: int) -> None:
+    """Raise PIL's own decompression-bomb threshold to ours: images we accept must not warn.
+
+    PIL warns above ``Image.MAX_IMAGE_PIXELS`` (about 89 megapixels) and refuses above twice that, below our
+    default limit of 100; our limit is checked from the header before decoding. The threshold is process-wide,
+    so it is only ever raised (never lowered), which keeps concurrent calls with other limits safe.
+    """
+    with _pil_limit_lock:
+        current = Image.MAX_IMAGE_PIXELS
+        if current is not None and current < max_pixels:
+            Image.MAX_IMAGE_PIXELS = max_pixels
+
+
+def check_aspect(width: int, height: int, name: object) -> None:
+    """Refuse an image whose longer side is more than :data:`MAX_ASPECT` times its shorter (``name`` names it)."""
+    short, long = min(width, height), max(width, height)
+    if short < 1:
+        raise StudioError(f"image too small: {name} is {width}x{height} px")
+    if long > MAX_ASPECT * short:
+        raise StudioError(
+            f"image too thin: {name} is {width}x{height} px; the longer side may be at most {MAX_ASPECT} times "
+            "the shorter"
+        )
 
 
 def _register_heif(path: str, *, required: bool) -> bool:
@@ -442,7 +500,7 @@ def save_image(image: Image.Image, path: str | os.PathLike, quality: int = 95) -
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed below, kept after close on purpose
-            dir=target.parent, prefix=f".{target.stem}.", suffix=target.suffix, delete=False
+            dir=target.parent, prefix=temp_prefix(target), suffix=target.suffix[:16], delete=False
         )
     except OSError as exc:
         raise StudioError(f"cannot write image: {target} ({_one_line(exc)})") from exc

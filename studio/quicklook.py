@@ -76,8 +76,8 @@ def quicklook(
     if max_seconds is not None:
         check_number("max_seconds", max_seconds, 0.0, 3600.0)
     long_side = style_long_side(style_density)  # validates the density
-    style_rgb, _ = load_rgb(style, "style")
-    content_rgb, _ = load_rgb(content, "content")
+    style_rgb, _ = load_rgb(style, "style", size_hint=long_side)  # large files are decoded smaller
+    content_rgb, _ = load_rgb(content, "content", size_hint=size)
     if style_rgb.shape[0] < 16 or style_rgb.shape[1] < 16:
         h, w = style_rgb.shape[:2]
         raise StudioError(f"the style image is too small ({w}x{h}); use one of 16 px or more")

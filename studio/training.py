@@ -4,7 +4,10 @@ One :class:`Trainer` is one training run: it validates everything up front, then
 and returns a :class:`~studio.model.StyleModel`. While it runs, from any thread:
 
 * :meth:`Trainer.snapshot` returns a usable model of the current weights (training goes on);
-* :meth:`Trainer.cancel` stops at the next iteration, keeping the last checkpoint.
+* :meth:`Trainer.cancel` stops at the next iteration, keeping the last checkpoint; a flag given as
+  ``cancel=`` (e.g. a :class:`~studio.limits.StopFlag` with the request's time limit) also stops the slow
+  steps before training (unpacking, decoding, loading), which then raise :class:`~studio.limits.Stopped`;
+* :meth:`Trainer.release` frees what a finished run holds (weights, optimizer, decoded images).
 
 With a session directory (:mod:`studio.session`), checkpoints are written every ``checkpoint_interval``
 iterations and at the end; :meth:`Trainer.resume` picks a session up again, either to finish an interrupted
@@ -23,8 +26,11 @@ trainer (:mod:`studio.bank`) builds many runs at once from the same pieces.
 
 from __future__ import annotations
 
+import ctypes
 import dataclasses
+import gc
 import os
+import sys
 import tempfile
 import threading
 import time
@@ -46,6 +52,7 @@ from .data import ContentSpec, builtin_content, is_zip_path, load_pool, random_c
 from .device import resolve_device, training_autocast_dtype
 from .errors import StudioError
 from .images import ImageLike, load_rgb, resize_long, to_tensor
+from .limits import Stopped, check_stop
 from .losses import PerceptualLoss, style_targets
 from .lossnet import VGGFeatures, load_vgg
 from .model import StyleModel
@@ -75,6 +82,7 @@ __all__ = [
     "load_styles",
     "loss_for",
     "make_optimizer",
+    "release_memory",
     "start_network",
     "step_forward",
     "style_tensors",
@@ -255,16 +263,23 @@ def _names(names: Sequence[str], count: int) -> list[str]:
 
 
 def load_styles(
-    style_images: ImageLike | Sequence[ImageLike], style_names: Sequence[str] | None, limit: int = 64
-) -> tuple[list[np.ndarray], list[str]]:
-    """Style images (one or a list) -> their RGB arrays and unique names."""
+    style_images: ImageLike | Sequence[ImageLike], style_names: Sequence[str] | None, limit: int = 64,
+    stop: Any = None,
+) -> tuple[list[np.ndarray], list[str]]:  # fmt: skip
+    """Style images (one or a list) -> their RGB arrays and unique names. ``stop`` (an Event-like flag) is
+    polled before each image is decoded."""
     single = isinstance(style_images, str | os.PathLike | Image.Image | np.ndarray)
     items = [style_images] if single else list(style_images)  # type: ignore[arg-type]
     if not items:
         raise StudioError("give at least one style image")
     if len(items) > limit:
         raise StudioError(f"at most {limit} styles in one model, got {len(items)}")
-    loaded = [load_rgb(item, f"style-{i + 1}") for i, item in enumerate(items)]
+
+    def load(i: int, item: ImageLike) -> tuple[np.ndarray, str]:
+        check_stop(stop, "decoding the style images")
+        return load_rgb(item, f"style-{i + 1}")
+
+    loaded = [load(i, item) for i, item in enumerate(items)]
     arrays = [rgb for rgb, _ in loaded]
     names = _unique([name for _, name in loaded]) if style_names is None else _names(style_names, len(items))
     return arrays, names
@@ -274,6 +289,8 @@ class Trainer:
     """One training run. See :func:`studio.create` for the arguments.
 
     ``start`` is the weights file to start from (default: the studio's pre-trained start for the use case).
+    ``cancel``: a ``threading.Event``-like flag that stops the run (see the module's docstring); set, it also
+    stops this constructor (:class:`~studio.limits.Stopped`).
     """
 
     MAX_STYLES = 64
@@ -290,22 +307,26 @@ class Trainer:
         recipe: LossRecipe | None = None,
         style_names: Sequence[str] | None = None,
         start: str | os.PathLike[str] | None = None,
+        cancel: Any = None,
         _resuming: bool = False,
     ) -> None:
+        # first: Stop works while the images below are unpacked and decoded
+        self._cancel: Any = cancel if cancel is not None else threading.Event()
         self.config = config or TrainConfig()
         self.recipe = recipe or self.config.loss_recipe
         self.device = resolve_device(device)
         if self.config.batch_size is None:  # a CPU iteration is ~20x slower: smaller batches keep reports coming
             self.config = dataclasses.replace(self.config, batch_size=2 if self.device.type == "cpu" else 8)
-        self.style_arrays, self.style_names = load_styles(style_images, style_names, self.MAX_STYLES)
+        self.style_arrays, self.style_names = load_styles(style_images, style_names, self.MAX_STYLES, self._cancel)
         self.strengths, self.densities = self.config.per_style(len(self.style_arrays))
         self.start = Path(start) if start is not None else None
         self.session_dir = Path(session_dir) if session_dir is not None else None
         self._unzipped: tempfile.TemporaryDirectory[str] | None = None
         if self.session_dir is not None and not _resuming:
             check_new_session(self.session_dir)
-        self.content_paths = resolve_content(content, unzip_to=self._unzip_folder(content))
+        self.content_paths = resolve_content(content, unzip_to=self._unzip_folder(content), stop=self._cancel)
         self.content_is_builtin = content is None
+        check_stop(self._cancel, "decoding the validation image")
         if validation is not None:
             self.validation_array, _ = load_rgb(validation, "validation")
         else:
@@ -315,7 +336,6 @@ class Trainer:
         self.iteration = 0
         self.target = self.config.iterations
         self._segment: Segment = (0, self.config.iterations, self.recipe.learning_rate)
-        self._cancel = threading.Event()
         self._lock = threading.Lock()
         self._net: TransformerNet | None = None
         self._optimizer: torch.optim.Optimizer | None = None
@@ -323,6 +343,7 @@ class Trainer:
         self._checkpoint: Checkpoint | None = None  # a session's checkpoint, restored when the run starts
         self.cancelled = False
         self.running = False
+        self._first = 0  # the iteration this run() started at
         self.use_cuda_graph = True  # benchmarks switch it off to measure its effect
 
     def _unzip_folder(self, content: ContentSpec) -> Path | None:
@@ -350,6 +371,22 @@ class Trainer:
         """Stop at the next iteration; :meth:`run` then saves a checkpoint and returns the model so far."""
         self._cancel.set()
 
+    def release(self) -> None:
+        """Free what the run holds once it is over: network, optimizer, the decoded style and validation
+        images (a server keeps only a 256 px validation thumbnail), an unpacked content folder; then hand
+        freed heap back to the system. :meth:`snapshot` and :meth:`run` no longer work afterwards."""
+        with self._lock:
+            self._net = self._optimizer = self._generator = None
+            self._checkpoint = None
+        thumb = self.validation_image
+        thumb.thumbnail((VALIDATION_SIDE, VALIDATION_SIDE))
+        self.validation_array = np.asarray(thumb, np.float32) / 255.0
+        self.style_arrays = []
+        if self._unzipped is not None:
+            self._unzipped.cleanup()
+            self._unzipped = None
+        release_memory(self.device)
+
     def snapshot(self) -> StyleModel:
         """A usable model of the current weights, while training goes on (thread-safe)."""
         with self._lock:
@@ -367,6 +404,7 @@ class Trainer:
         reached), down to batch 1, and says so with a warning; ``self.config.batch_size`` shows the size used.
         """
         self.running = True  # read by UIs from other threads
+        self._first = self.iteration  # stopped before training past this: nothing to return (see _run)
         try:
             while True:
                 try:
@@ -390,6 +428,7 @@ class Trainer:
         if self.iteration >= self.target:
             raise StudioError(f"nothing to train: the session is already at iteration {self.iteration}")
         cfg, recipe, dev = self.config, self.recipe, self.device
+        check_stop(self._cancel, "preparing the run")
         if self.session_dir is not None:
             write_session(
                 self.session_dir,
@@ -401,10 +440,12 @@ class Trainer:
                 content=None if self.content_is_builtin else self.content_paths,
                 target=self.target,
             )
+        check_stop(self._cancel, "loading the loss network")
         vgg = load_vgg(cfg.loss_network, dev)
         styles = style_tensors(self.style_arrays, self.densities, dev)
         loss_fn = loss_for(vgg, recipe, styles, self.strengths)
-        pool = load_pool(self.content_paths, cfg.crop_size, dev)
+        check_stop(self._cancel, "decoding the content photos")
+        pool = load_pool(self.content_paths, cfg.crop_size, dev, stop=self._cancel)
         val = resize_long(to_tensor(self.validation_array), VALIDATION_SIDE, multiple=4).to(dev)
         num_styles = self.network_config.num_styles
         val_styles = torch.eye(num_styles, device=dev)[: min(num_styles, 4)]
@@ -414,6 +455,7 @@ class Trainer:
             self._init_state(style_descriptors(vgg, styles) if wanted else None)
         net, opt, gen = self._net, self._optimizer, self._generator
         assert net is not None and opt is not None and gen is not None
+        check_stop(self._cancel, "preparing the first iteration")
 
         stability = recipe.video_stability_weight if cfg.use_case == "video" else 0.0
         forward = step_forward(
@@ -460,6 +502,8 @@ class Trainer:
             net.set_spike_limit(None)
         self._emit_ready(pending, on_progress, wait=True)
         self.cancelled = self._cancel.is_set()
+        if self.cancelled and self.iteration == self._first:  # stopped between the checks above and the loop
+            raise Stopped("stopped before the first iteration: nothing was trained")
         if self.session_dir is not None and self.iteration != last_checkpoint:
             self._save_checkpoint()
         return self.snapshot()
@@ -550,11 +594,12 @@ class Trainer:
         session_dir: str | os.PathLike[str],
         iterations: int | None = None,
         device: str | torch.device | None = "auto",
+        cancel: Any = None,
     ) -> Trainer:
         """Pick a session up: finish its planned run, or with ``iterations`` train that many more.
 
         Training more after a finished run restarts the cosine schedule at half the base learning rate: the
-        model is fine-tuned, not shaken up.
+        model is fine-tuned, not shaken up. ``cancel``: as for :class:`Trainer`.
         """
         from .config import RECIPES
 
@@ -568,6 +613,7 @@ class Trainer:
             device=device,
             session_dir=d,
             recipe=RECIPES.get(info.recipe),
+            cancel=cancel,
             _resuming=True,
         )
         trainer.style_names = list(info.style_names)  # as saved (file stems may exceed a given name's limit)
@@ -596,3 +642,19 @@ class Trainer:
                 raise StudioError(f"session {d} finished its {done} iterations; ask for more iterations to train more")
             trainer.target = target
         return trainer
+
+
+def release_memory(device: torch.device | None = None) -> None:
+    """Give memory freed by a finished run back: collect cycles, empty the CUDA cache, and trim glibc's heap.
+
+    Decoding runs on several threads, and glibc keeps each thread's freed arenas mapped: without the trim a
+    server's resident memory only grows from one training to the next, though nothing is referenced.
+    """
+    gc.collect()
+    if device is not None and device.type == "cuda":
+        torch.cuda.empty_cache()
+    if sys.platform.startswith("linux"):
+        try:
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
+        except (OSError, AttributeError):  # not glibc (musl): nothing to trim
+            pass

@@ -100,7 +100,14 @@ def test_train_survive_a_crash_resume_and_download(tmp_path: Path) -> None:
             assert not [f for f in server.data.rglob("*.tmp*")]  # no half-written file survived the kill
 
             server.start()
-            page.reload()
+            for attempt in range(3):  # the page may be navigating itself as the server comes back (ERR_ABORTED)
+                try:
+                    page.goto(server.url)
+                    break
+                except playwright.Error:
+                    if attempt == 2:
+                        raise
+                    page.wait_for_timeout(1000)
             page.get_by_role("tab", name="Train").click()
             page.get_by_text("Training was interrupted at iteration").wait_for(timeout=60_000)
             page.screenshot(path=str(tmp_path / "interrupted.png"), full_page=True)

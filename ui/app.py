@@ -1,10 +1,15 @@
-"""Assemble the studio: one tab per step, each given the engine functions it calls."""
+"""Assemble the studio: one tab per step, each given the engine functions it calls; and serve it, with a
+temporary folder of its own that a later start sweeps if this process crashed."""
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import tempfile
 import threading
+import time
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -18,9 +23,14 @@ from studio.limits import limits
 from studio.presets import load_spec
 
 from . import output_tab, preview_tab, styles_tab, train_tab, video_tab, webcam_tab
+from .common import refuse_quietly
 from .store import ModelStore
 
 USER_MODELS_KEPT = 8  # session models kept loaded in this process (the least recently used go first)
+# Gradio's copies of uploads and results (what the browser fetches) are deleted this long after they were made;
+# a request's own files go when it ends (ui.common.request_folder), downloads with their model (ui.store).
+SERVED_FILE_SECONDS = 3600
+_tmp_lock: object = None  # the open, locked file that marks this process's temporary folder as in use
 
 
 class _Models:
@@ -76,7 +86,7 @@ def build_app(data_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
     catalog = studio.presets()
     data = data_folder(data_dir)
     bounds = limits()  # a malformed STUDIO_* limit stops the start here, with its name
-    store = ModelStore(data / "store", bounds.store_bytes, bounds.session_bytes)
+    store = ModelStore(data / "store", bounds.store_bytes, bounds.session_bytes, runs=data / "sessions")
     models = _Models(store)
     fixed = preview_tab.preset_choices(catalog)
 
@@ -88,7 +98,8 @@ def build_app(data_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
         sample = str(builtin_content()[0])
     except studio.StudioError:
         sample = None
-    with gr.Blocks(title="Style Studio") as demo:
+    sweep = (SERVED_FILE_SECONDS // 4, SERVED_FILE_SECONDS)
+    with gr.Blocks(title="Style Studio", delete_cache=sweep) as demo:
         gr.Markdown("# Style Studio\nTrain and use style-transfer models, offline, in your browser.")
         with gr.Tabs():
             weights = styles_tab.build(catalog, studio.quicklook, models.get, sample)
@@ -122,6 +133,9 @@ def build_app(data_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
             )
         restore, inputs, outputs, script = shared["load"]
         demo.load(restore, inputs, outputs, js=script, api_visibility="private")
+    for block in demo.blocks.values():
+        if isinstance(block, gr.components.Component) and not block.stateful:
+            refuse_quietly(block)
     return demo
 
 
@@ -133,8 +147,8 @@ def launch() -> None:
         bounds = limits()
     except studio.StudioError as exc:
         raise SystemExit(f"error: {exc}") from None
-    tmp = data / "tmp"
-    (tmp / "gradio").mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    tmp = process_tmp(data / "tmp")
     tempfile.tempdir = str(tmp)  # the engine's and the tabs' temporary files
     os.environ["GRADIO_TEMP_DIR"] = str(tmp / "gradio")  # uploads and the results Gradio serves
     demo = build_app(data)
@@ -143,3 +157,64 @@ def launch() -> None:
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         max_file_size=bounds.upload_bytes,
     )
+
+
+def process_tmp(root: Path) -> Path:
+    """This process's temporary folder under ``root``, after sweeping what dead processes left there.
+
+    Each process works in ``root/proc-*``, holding an exclusive lock on its ``.lock`` file for its whole
+    life (the kernel drops the lock when the process dies, however it dies). A start removes every folder
+    whose lock it can take, and anything else in ``root`` older than a minute (older layouts, strays), so a
+    crash's uploads, results and half-made files never outlive the next start, while other live processes
+    sharing the data folder keep theirs.
+    """
+    global _tmp_lock
+    root.mkdir(parents=True, exist_ok=True)
+    for entry in root.iterdir():
+        if entry.name.startswith("proc-") and entry.is_dir():
+            if _lock_free(entry / ".lock"):
+                shutil.rmtree(entry, ignore_errors=True)
+        elif time.time() - entry.lstat().st_mtime > 60:  # a folder just being set up by another process: spared
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+    # Made under another name and locked before it is named proc-*: a sweep never sees it unlocked.
+    name = uuid.uuid4().hex[:12]
+    staging = root / f".new-{name}"
+    (staging / "gradio").mkdir(parents=True)
+    _tmp_lock = _hold_lock(staging / ".lock")
+    mine = staging.rename(root / f"proc-{name}")
+    return mine
+
+
+def _lock_free(path: Path) -> bool:
+    """Whether no live process holds ``path``'s lock (a missing lock file: a folder from a crash mid-setup)."""
+    try:
+        import fcntl
+    except ImportError:  # not POSIX: no way to tell; leave it
+        return False
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        return True
+    except OSError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def _hold_lock(path: Path) -> object:
+    f = open(path, "a")  # noqa: SIM115 - held open (and locked) for the life of the process
+    try:
+        import fcntl
+
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except ImportError:
+        pass
+    return f

@@ -1,8 +1,11 @@
-"""Helpers shared by the tabs: engine errors as gr.Error, and files written for download."""
+"""Helpers shared by the tabs: refusals (one message to the user, one line in the log), per-request folders
+and files written for download."""
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -13,6 +16,31 @@ from PIL import Image
 
 from studio import StudioError
 
+log = logging.getLogger("studio.ui")
+
+
+def refuse(message: str) -> gr.Error:
+    """The error a refused request raises: one clear message for the user, and one line in the server's log
+    (``print_exception=False``: Gradio prints no traceback for it; bugs, which are not refusals, keep theirs)."""
+    log.warning("refused: %s", " ".join(message.split())[:500])
+    return gr.Error(message, print_exception=False)
+
+
+def refuse_quietly(component: Any) -> None:
+    """Make Gradio's own input checks (a slider's range, a choice not in the list) refusals too: one
+    message, one log line. Gradio raises them as gr.Error with its default ``print_exception=True``, which
+    prints a traceback per request; the instance's ``preprocess`` is wrapped (see :func:`image_path` on why
+    not a subclass)."""
+    original = component.preprocess
+
+    def preprocess(payload: Any) -> Any:
+        try:
+            return original(payload)
+        except gr.Error as exc:
+            raise refuse(str(exc.message)) from None
+
+    component.preprocess = preprocess
+
 
 @contextlib.contextmanager
 def user_errors() -> Iterator[None]:
@@ -20,7 +48,20 @@ def user_errors() -> Iterator[None]:
     try:
         yield
     except StudioError as exc:
-        raise gr.Error(str(exc)) from None
+        raise refuse(str(exc)) from None
+
+
+@contextlib.contextmanager
+def request_folder() -> Iterator[Path]:
+    """A folder for what one request writes (in the process's temporary folder, :func:`ui.app.launch`),
+    removed when the request ends, however it ends. A handler that returns files from it is a generator
+    that yields its outputs inside the ``with``: Gradio copies them into its own cache, then resumes the
+    generator (or closes it, if the client left), which removes the folder."""
+    folder = Path(tempfile.mkdtemp(prefix="request-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def image_path(*args: Any, **kwargs: Any) -> gr.Image:
@@ -46,8 +87,8 @@ def image_path(*args: Any, **kwargs: Any) -> gr.Image:
     return image
 
 
-def download_file(image: Image.Image, stem: str, folder: str | None = None) -> str:
-    """Save ``image`` as PNG in a fresh temporary folder (Gradio serves and later deletes its copy)."""
-    out = Path(tempfile.mkdtemp(prefix="studio-", dir=folder)) / f"{stem}.png"
+def download_file(image: Image.Image, stem: str, folder: str | Path) -> str:
+    """Save ``image`` as ``stem.png`` in ``folder`` (a :func:`request_folder`): Gradio serves its own copy."""
+    out = Path(folder) / f"{stem}.png"
     image.save(out)
     return str(out)

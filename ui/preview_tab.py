@@ -3,7 +3,7 @@ compare before and after (or two models) on a slider, and download the result.""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import gradio as gr
@@ -12,7 +12,7 @@ from PIL import Image
 from studio import Preset, StyleModel
 from studio.media import open_image
 
-from .common import download_file, image_path, user_errors
+from .common import download_file, image_path, refuse, request_folder, user_errors
 from .gpu import on_gpu
 
 BEFORE = "before"  # the compare choice that shows the photo itself
@@ -34,12 +34,12 @@ def pick_model(
 ) -> tuple[StyleModel, Callable[..., Any], object]:  # fmt: skip
     """(model, its stylize, style) for a style choice: ``preset:NAME``, ``mine:KEY`` or ``blend``."""
     if spec not in {v for _, v in choices(sid)}:
-        raise gr.Error(f"unknown style {spec!r}: pick one of the list (your models, presets, blend)")
+        raise refuse(f"unknown style {str(spec)[:100]!r}: pick one of the list (your models, presets, blend)")
     style: object = None
     if spec == BLEND:
         style = {p.name: float(w) for p, w in zip(catalog, blend, strict=True) if w > 0}
         if not style:
-            raise gr.Error("Set at least one blend weight above zero (Styles tab, Blend presets).")
+            raise refuse("Set at least one blend weight above zero (Styles tab, Blend presets).")
         spec = "preset:all"
     model, run = load_model(spec, case, sid)
     return model, run, style
@@ -99,9 +99,11 @@ def build(
             keep: bool,
             side: float,
             *blend: float,
-        ) -> tuple[tuple[Image.Image, Image.Image], str, str]:
+        ) -> Iterator[tuple[tuple[Image.Image, Image.Image], str, str]]:
+            # A generator of one step: the PNG to download lives in this request's folder until Gradio has
+            # copied it, then the folder goes (see request_folder). Clients see one result, as from a function.
             if not path:
-                raise gr.Error("Drop a photo first.")
+                raise refuse("Drop a photo first.")
             names = dict((v, k) for k, v in [*choices(sid), ("The photo", BEFORE)])
             with user_errors():
                 image = open_image(path)
@@ -111,7 +113,8 @@ def build(
                 else:
                     left = render(sid, other, case, image, amount, keep, int(side), blend).resize(result.size)
             caption = f"Left: **{names.get(other, other)}** · right: **{names[spec]}**"
-            return (left, result), caption, download_file(result, "stylized")
+            with request_folder() as folder:
+                yield (left, result), caption, download_file(result, "stylized", folder)
 
         go.click(
             on_gpu(60)(stylize),

@@ -1,15 +1,28 @@
-"""Per-browser-session models: a diskcache store with a size cap and least-recently-used eviction.
+"""Per-browser-session models: a diskcache store of sessions the server issued and the models they own.
 
-Every browser session gets a random id (kept in its gr.State); it sees only the models stored under that
-id. Models are stored as their safetensors bytes (the same self-describing files users download), so a
-process restart or another worker process can read them back; nothing is pickled from user input.
+Session ids are issued here (:meth:`ModelStore.new_session`) and nowhere else: an id a client makes up is
+refused. A model's key is an opaque random token; the store records its owner, so a key reveals nothing
+about its session and every use of it is checked against the caller's session. Models are stored as their
+safetensors bytes (the same self-describing files users download), so a process restart or another worker
+process can read them back; nothing is pickled from user input.
+
+Room is bounded twice, and neither bound ever touches another session's models: a session over its own cap
+(``STUDIO_SESSION_BYTES``) loses its oldest models made before its latest visit (the page load), never one
+made since; the store over its cap (``STUDIO_STORE_BYTES``) refuses new models. Sessions unused for
+``STUDIO_SESSION_IDLE_SECONDS`` go with their models, downloads and training folders.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import re
+import secrets
+import shutil
 import tempfile
 import threading
-import uuid
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,32 +31,151 @@ import diskcache
 from studio import StudioError, StyleModel, load
 from studio.limits import limits
 
+log = logging.getLogger("studio.store")
+SESSION_ID = re.compile(r"[0-9a-f]{32}")  # secrets.token_hex(16)
+MODEL_KEY = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)
+NOT_YOURS = "that model belongs to another session, or was never stored here"
+EXPIRE_EVERY = 600.0  # seconds between sweeps for idle sessions (one also runs at start)
+
 
 @dataclass(frozen=True)
 class Entry:
-    key: str
+    key: str  # the model's token
     label: str  # what the user sees: "model", "snapshot at 300"…
     iteration: int
     size: int = 0  # bytes
+    created: float = 0.0  # time.time()
+
+
+@dataclass(frozen=True)
+class Visit:
+    """A session's times (time.time()): issued, last page load, last use of any kind."""
+
+    created: float
+    visited: float
+    used: float
 
 
 class ModelStore:
-    """``size_limit``: bytes of all sessions' models (diskcache evicts the least recently used);
-    ``session_limit``: bytes of one session's models (its oldest go first). Defaults: the limits in force
-    (``STUDIO_STORE_BYTES``, ``STUDIO_SESSION_BYTES``; :mod:`studio.limits`)."""
+    """``size_limit``: bytes of all sessions' models; ``session_limit``: bytes of one session's models;
+    ``idle_seconds``: how long an unused session is kept. Defaults: the limits in force (:mod:`studio.limits`).
+    ``runs``: a folder of per-session folders (training checkpoints) removed with their sessions."""
 
-    def __init__(self, directory: str | Path, size_limit: int | None = None, session_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        directory: str | Path,
+        size_limit: int | None = None,
+        session_limit: int | None = None,
+        *,
+        idle_seconds: float | None = None,
+        runs: Path | None = None,
+    ) -> None:
         bounds = limits()
-        size_limit = bounds.store_bytes if size_limit is None else size_limit
+        self.size_limit = bounds.store_bytes if size_limit is None else size_limit
         self.session_limit = bounds.session_bytes if session_limit is None else session_limit
-        self._cache = diskcache.Cache(str(directory), size_limit=size_limit, eviction_policy="least-recently-used")
-        self._lock = threading.Lock()
+        self.idle_seconds = bounds.session_idle_seconds if idle_seconds is None else idle_seconds
+        self.runs = runs
+        # The store bounds itself (above): diskcache must never evict on its own, it would pick any session.
+        self._cache = diskcache.Cache(str(directory), size_limit=2**62, eviction_policy="none")
+        self.exports = Path(directory) / "exports"  # downloads made from models: exports/<key>/<format>/
+        self.exports.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._export_locks: dict[tuple[str, str], threading.Lock] = {}
+        self._last_sweep = 0.0
+        self._forget_foreign_keys()
+        self.expire()
+        for work in self.exports.glob(".work-*"):  # a crash's half-made downloads (an hour: surely not running)
+            if time.time() - work.stat().st_mtime > 3600:
+                shutil.rmtree(work, ignore_errors=True)
 
-    @staticmethod
-    def new_session() -> str:
-        return uuid.uuid4().hex
+    # --- sessions -------------------------------------------------------------------------------------------
+    def new_session(self) -> str:
+        """Issue a session id (the only way one comes to exist)."""
+        sid = secrets.token_hex(16)
+        now = time.time()
+        self._cache.set(f"session:{sid}", Visit(now, now, now))
+        if now - self._last_sweep > EXPIRE_EVERY:
+            self.expire()
+        return sid
+
+    def known(self, sid: object) -> bool:
+        """Whether ``sid`` is a session this store issued and still keeps."""
+        return isinstance(sid, str) and bool(SESSION_ID.fullmatch(sid)) and f"session:{sid}" in self._cache
+
+    def visit(self, sid: str) -> None:
+        """A page load of the session: models made before now may make room for newer ones."""
+        now = time.time()
+        with self._lock:
+            old = self._cache.get(f"session:{sid}")
+            if isinstance(old, Visit):
+                self._cache.set(f"session:{sid}", Visit(old.created, now, now))
+
+    def _used(self, sid: str) -> None:
+        old = self._cache.get(f"session:{sid}")
+        if isinstance(old, Visit) and time.time() - old.used > 60:  # at most a write a minute per session
+            self._cache.set(f"session:{sid}", Visit(old.created, old.visited, time.time()))
+
+    def expire(self, now: float | None = None) -> list[str]:
+        """Remove sessions unused for ``idle_seconds``, with their models, downloads and training folders."""
+        now = time.time() if now is None else now
+        self._last_sweep = now
+        gone = []
+        for key in list(self._cache.iterkeys()):
+            if isinstance(key, str) and key.startswith("session:"):
+                visit = self._cache.get(key)
+                if isinstance(visit, Visit) and now - visit.used > self.idle_seconds:
+                    gone.append(key.removeprefix("session:"))
+        for sid in gone:
+            with self._lock:
+                for entry in self.entries(sid):
+                    self._delete(entry.key)
+                self._cache.delete(f"index:{sid}")
+                self._cache.delete(f"session:{sid}")
+            if self.runs is not None:
+                shutil.rmtree(self.runs / sid, ignore_errors=True)
+            log.info("session %s… expired after %.0f s unused", sid[:6], self.idle_seconds)
+        if self.runs is not None and self.runs.is_dir():  # run folders of sessions this store never issued
+            for folder in self.runs.iterdir():
+                if folder.is_dir() and not self.known(folder.name):
+                    shutil.rmtree(folder, ignore_errors=True)
+        return gone
+
+    def _forget_foreign_keys(self) -> None:
+        """Drop what an older layout left (keys that named their session): nothing may still point at it."""
+        prefixes = ("session:", "index:", "model:", "owner:")
+        for key in list(self._cache.iterkeys()):
+            if not (isinstance(key, str) and key.startswith(prefixes)):
+                self._cache.delete(key)
+
+    # --- models ---------------------------------------------------------------------------------------------
+    def entries(self, session: str | None) -> list[Entry]:
+        if not self.known(session):
+            return []
+        index = self._cache.get(f"index:{session}", default=[])
+        return [e for e in index if f"model:{e.key}" in self._cache]
+
+    def _sizes(self) -> list[int]:
+        sizes = []
+        for key in list(self._cache.iterkeys()):
+            if isinstance(key, str) and key.startswith("index:"):
+                sizes += [e.size for e in self._cache.get(key, default=[])]
+        return sizes
+
+    def used_bytes(self) -> int:
+        """Bytes of all sessions' models."""
+        return sum(self._sizes())
+
+    def check_room(self, session: str, expected: int | None = None) -> None:
+        """Refuse new work when a model of ``expected`` bytes (default: the largest stored, a fair guess)
+        could not be kept: before any time is spent on it."""
+        if expected is None:
+            expected = max(self._sizes(), default=0)
+        with self._lock:
+            self._make_room(session, expected, dry_run=True)
 
     def put(self, session: str, label: str, model: StyleModel) -> Entry:
+        if not self.known(session):
+            raise StudioError("this session is not known here (the studio issued no such id): reload the page")
         with tempfile.TemporaryDirectory() as tmp:
             path = model.save(Path(tmp) / "model.safetensors")
             data = path.read_bytes()
@@ -52,31 +184,99 @@ class ModelStore:
                 f"this model is {len(data) / 1e6:.1f} MB; a session may keep {self.session_limit / 1e6:.1f} MB "
                 "of models here (STUDIO_SESSION_BYTES)"
             )
-        entry = Entry(f"{session}/{uuid.uuid4().hex[:12]}", label, model.config.iterations, len(data))
+        entry = Entry(secrets.token_urlsafe(16), label, model.config.iterations, len(data), time.time())
         with self._lock:
-            self._cache.set(entry.key, data)
-            index = [*self.entries(session), entry]
-            while sum(e.size for e in index) > self.session_limit:  # the session's oldest models go first
-                self._cache.delete(index.pop(0).key)
-            self._cache.set(f"{session}/index", index)
+            self._make_room(session, len(data))
+            self._cache.set(f"model:{entry.key}", data)
+            self._cache.set(f"owner:{entry.key}", session)
+            self._cache.set(f"index:{session}", [*self.entries(session), entry])
+            self._used(session)
         return entry
 
-    def entries(self, session: str) -> list[Entry]:
-        index = self._cache.get(f"{session}/index", default=[])
-        return [e for e in index if e.key in self._cache]  # evicted models drop out of the list
+    def _make_room(self, session: str, size: int, dry_run: bool = False) -> None:
+        """Evict the session's own oldest models made before its latest visit until ``size`` more bytes fit
+        both caps; refuse (StudioError) when they cannot. Other sessions' models are never touched."""
+        index = self.entries(session)
+        visit = self._cache.get(f"session:{session}")
+        since = visit.visited if isinstance(visit, Visit) else 0.0
+        evictable = [e for e in index if e.created < since]  # oldest first: the index is in order of making
+        mine = sum(e.size for e in index)
+        others = self.used_bytes() - mine
+        while evictable and (mine + size > self.session_limit or others + mine + size > self.size_limit):
+            entry = evictable.pop(0)
+            mine -= entry.size
+            if not dry_run:
+                self._delete(entry.key)
+                log.info("session %s… over its cap: removed its model %r", session[:6], entry.label)
+        if mine + size > self.session_limit:
+            raise StudioError(
+                f"this session's models fill its {self.session_limit / 1e6:.0f} MB (STUDIO_SESSION_BYTES) and were "
+                "all made since the page was opened: download the ones to keep, then reload the page to let the "
+                "oldest make room"
+            )
+        if others + mine + size > self.size_limit:
+            raise StudioError(
+                f"this studio's model store is full ({self.size_limit / 1e6:.0f} MB, STUDIO_STORE_BYTES): "
+                "try again later"
+            )
 
-    @staticmethod
-    def check(session: str | None, key: str) -> None:
-        """Refuse keys of other sessions (a key is ``session/id``; ids are random)."""
-        if not session or not key.startswith(f"{session}/"):
-            raise StudioError("that model belongs to another session")
+    def _delete(self, key: str) -> None:
+        owner = self._cache.get(f"owner:{key}")
+        self._cache.delete(f"model:{key}")
+        self._cache.delete(f"owner:{key}")
+        if isinstance(owner, str):
+            index = self._cache.get(f"index:{owner}", default=[])
+            self._cache.set(f"index:{owner}", [e for e in index if e.key != key])
+        shutil.rmtree(self.exports / key, ignore_errors=True)
+        for lock in [k for k in self._export_locks if k[0] == key]:
+            del self._export_locks[lock]
 
-    def load(self, session: str | None, key: str, device: str = "auto") -> StyleModel:
-        self.check(session, key)
-        data = self._cache.get(key)
-        if data is None:
-            raise StudioError("that model is no longer stored (the store keeps the most recently used); train again")
+    def check(self, session: str | None, key: object) -> str:
+        """``key`` if it names a model of ``session``; else StudioError (the same words whether the key is
+        malformed, another session's or gone, so a key's existence is never revealed)."""
+        if not isinstance(key, str) or not MODEL_KEY.fullmatch(key) or not self.known(session):
+            raise StudioError(NOT_YOURS)
+        if self._cache.get(f"owner:{key}") != session:
+            raise StudioError(NOT_YOURS)
+        return key
+
+    def load(self, session: str | None, key: object, device: str = "auto") -> StyleModel:
+        key = self.check(session, key)
+        data = self._cache.get(f"model:{key}")
+        if not isinstance(data, bytes):
+            raise StudioError("that model is no longer stored here; train again")
+        self._used(session)  # type: ignore[arg-type]
         with tempfile.TemporaryDirectory() as tmp:
             path = Path(tmp) / "model.safetensors"
             path.write_bytes(data)
             return load(path, device=device)
+
+    def export(self, session: str | None, key: object, kind: str, build: Callable[[StyleModel, Path], Path]) -> Path:
+        """A download of a model (``kind``: a format's folder name), made once by ``build(model, folder)`` and
+        kept beside the model until the model goes: repeated downloads cost nothing, and nothing is left in
+        temporary folders. ``build`` writes one file (a folder's zip) in the folder it is given."""
+        key = self.check(session, key)
+        if not re.fullmatch(r"[a-z0-9-]{1,40}", kind):
+            raise StudioError(f"unknown download kind {kind!r}")
+        target = self.exports / key / kind
+        with self._lock:
+            lock = self._export_locks.setdefault((key, kind), threading.Lock())
+        with lock:  # two downloads of one model and format: the second waits and gets the first's file
+            done = sorted(target.iterdir()) if target.is_dir() else []
+            if done:
+                return done[0]
+            model = self.load(session, key, device="cpu")
+            work = Path(tempfile.mkdtemp(prefix=".work-", dir=self.exports))  # same disk: the rename is atomic
+            try:
+                built = build(model, work / "build")
+                ready = work / "ready"
+                ready.mkdir()
+                os.replace(built, ready / built.name)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(ready, target)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+            if f"owner:{key}" not in self._cache:  # removed while it was exported
+                shutil.rmtree(self.exports / key, ignore_errors=True)
+                raise StudioError("that model is no longer stored here; train again")
+        return target / built.name

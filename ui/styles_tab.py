@@ -12,7 +12,7 @@ from PIL import Image
 from studio import Preset
 from studio.media import open_image
 
-from .common import image_path, user_errors
+from .common import image_path, refuse, user_errors
 from .gpu import on_gpu
 
 
@@ -56,10 +56,10 @@ def build(
 
         def blend(photo_path: str | None, *w: float) -> Image.Image:
             if not photo_path:
-                raise gr.Error("Give a photo to preview the blend on.")
+                raise refuse("Give a photo to preview the blend on.")
             mix = {p.name: float(x) for p, x in zip(catalog, w, strict=True) if x > 0}
             if not mix:
-                raise gr.Error("Set at least one blend weight above zero.")
+                raise refuse("Set at least one blend weight above zero.")
             with user_errors():
                 _, run = load_model("preset:all", "image", None)
                 return run(open_image(photo_path), style=mix, max_size=768)
@@ -88,7 +88,7 @@ def build(
             progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's idiom)
         ) -> Image.Image:
             if not style_image or not photo_image:
-                raise gr.Error("Give a style image and a photo.")
+                raise refuse("Give a style image and a photo.")
 
             def report(p: object) -> None:
                 progress((p.iteration, p.total), desc=f"style loss {p.style_loss:.3f}")  # type: ignore[attr-defined]

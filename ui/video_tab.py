@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import queue
+import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator, Sequence
@@ -19,6 +20,20 @@ from studio.video import Cancelled, VideoProgress, stylize_video
 from .common import user_errors
 from .gpu import on_gpu
 from .preview_tab import ModelLoader, pick_model
+
+
+def attempt(job: Callable[[], Path], folder: Path) -> Path | Exception:
+    """``job()``, or the exception it raised; on any failure (cancellation too) ``folder``, the job's own
+    fresh temporary folder, is removed: nothing half-made stays in the server's temp space.
+    (:func:`stylize_video` already removes its temporary output; this takes the empty folder with it.)"""
+    try:
+        return job()
+    except Exception as exc:  # reported by the caller  # noqa: BLE001
+        shutil.rmtree(folder, ignore_errors=True)
+        return exc
+    except BaseException:  # not ours to report (interpreter exit): clean up all the same
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def build(
@@ -69,13 +84,10 @@ def build(
                 return not stop.is_set()
 
             def work() -> None:
-                try:
-                    outcome.append(stylize_video(
-                        model, path, out, style=mix, intensity=float(amount), preserve_color=bool(keep),
-                        max_size=int(side), stabilize=float(strength), on_progress=report,
-                    ))  # fmt: skip
-                except Exception as exc:  # reported below  # noqa: BLE001
-                    outcome.append(exc)
+                outcome.append(attempt(lambda: stylize_video(
+                    model, path, out, style=mix, intensity=float(amount), preserve_color=bool(keep),
+                    max_size=int(side), stabilize=float(strength), on_progress=report,
+                ), out.parent))  # fmt: skip
 
             thread = threading.Thread(target=work, daemon=True)
             thread.start()

@@ -1,13 +1,22 @@
 """Webcam: the camera streamed through a model, live. Style and intensity can change while it streams; when
 the server falls behind, frames are dropped, never queued: Gradio's stream sends the camera's current frame
 when the last result is back, at most every ``STREAM_EVERY`` seconds (measured: a handler slowed to 1 s got
-7 frames in 12 s, not 120)."""
+7 frames in 12 s, not 120).
+
+Camera frames are held to a pixel limit (:func:`frame_pixels`) from the image's header, before Gradio
+decodes them (:func:`guard_camera`); a refused stream shows one message every ``WARN_EVERY`` seconds, not a
+popup per frame."""
 
 from __future__ import annotations
 
+import base64
+import io
 import threading
+import time
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
@@ -16,6 +25,7 @@ from PIL import Image
 
 from studio import Preset
 from studio.frames import FrameStylizer
+from studio.limits import limits
 
 from .common import user_errors
 from .preview_tab import ModelLoader, pick_model
@@ -24,6 +34,61 @@ STREAM_EVERY = 0.1  # seconds between frames the page sends (10 fps at most)
 TIME_LIMIT = 300  # seconds a stream runs before the page must restart it (frees the slot for others)
 STREAMS = 4  # webcam streams served at once
 KEPT = 16  # frame engines kept (one per session and style)
+WARN_EVERY = 10.0  # seconds between two "frame too large" messages to one session (the stream goes on)
+REMEMBERED = 256  # sessions whose last such message is remembered; a forgotten one is just told again
+
+
+def frame_pixels() -> int:
+    """The largest camera frame taken, in pixels: each is an uploaded image (``STUDIO_MAX_IMAGE_PIXELS``) and
+    a video frame (``STUDIO_MAX_VIDEO_PIXELS``, 4K by default: no webcam sends more), so both limits hold."""
+    bounds = limits()
+    return min(bounds.image_pixels, bounds.video_pixels)
+
+
+@dataclass(frozen=True)
+class Oversized:
+    """What the camera component passes on instead of a frame above :func:`frame_pixels` (never decoded)."""
+
+    size: str  # "WIDTHxHEIGHT", or "over N pixels" when the header is past Pillow's own bomb limit
+
+
+def guard_camera(cam: gr.Image) -> gr.Image:
+    """Have ``cam`` check each frame's size from its header before decoding it: a frame above
+    :func:`frame_pixels` reaches the handler as :class:`Oversized`, never as pixels. (Gradio decodes every
+    streamed frame in full before the handler runs: a 169-megapixel frame is 500 MB of RGB. The instance's
+    ``preprocess`` is replaced, as ``ui.common.image_path`` does, rather than subclassing gr.Image.)"""
+    original = cam.preprocess
+
+    def preprocess(payload: Any) -> Any:
+        if payload is not None:
+            size = _header_size(payload)
+            if size is not None and (isinstance(size, str) or size[0] * size[1] > frame_pixels()):
+                return Oversized(size if isinstance(size, str) else f"{size[0]}x{size[1]}")
+        return original(payload)
+
+    cam.preprocess = preprocess  # type: ignore[method-assign]
+    return cam
+
+
+def _header_size(payload: Any) -> tuple[int, int] | str | None:
+    """(width, height) as the frame's header states it (Pillow reads no pixels to open it); a description
+    when Pillow refuses it as a decompression bomb; None when unreadable (Gradio's own decoding reports it)."""
+    try:
+        url, path = getattr(payload, "url", None), getattr(payload, "path", None)
+        if url and url.startswith("data:"):
+            source: Any = io.BytesIO(base64.b64decode(url.partition(",")[2]))
+        elif path:
+            source = path
+        else:
+            return None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # judged here, by our limit
+            with Image.open(source) as im:
+                return im.size
+    except Image.DecompressionBombError:
+        return f"over {2 * (Image.MAX_IMAGE_PIXELS or 0):,} pixels"
+    except (OSError, ValueError):  # not an image, bad base64 (binascii.Error is a ValueError)
+        return None
 
 
 class WebcamFrames:
@@ -35,13 +100,19 @@ class WebcamFrames:
         self.catalog, self.load_model, self.choices = catalog, load_model, choices
         self._engines: OrderedDict[tuple[str | None, str, str], tuple[FrameStylizer, threading.Lock]] = OrderedDict()
         self._lock = threading.Lock()
+        self._refused: OrderedDict[str | None, float] = OrderedDict()  # session -> when it was last told
 
     def __call__(
-        self, frame: np.ndarray | None, sid: str | None, spec: str, case: str, amount: float, keep: bool,
-        side: float, *blend: float,
+        self, frame: np.ndarray | Oversized | None, sid: str | None, spec: str, case: str, amount: float,
+        keep: bool, side: float, *blend: float,
     ) -> np.ndarray | None:  # fmt: skip
         if frame is None:
             return None
+        if isinstance(frame, Oversized):
+            return self._refuse(sid, frame.size)
+        shape = np.shape(frame)
+        if len(shape) >= 2 and shape[0] * shape[1] > frame_pixels():  # passed directly, not via guard_camera
+            return self._refuse(sid, f"{shape[1]}x{shape[0]}")
         with user_errors():
             model, _, style = pick_model(self.catalog, self.load_model, self.choices, sid, spec, case, blend)
             with self._lock:
@@ -56,6 +127,24 @@ class WebcamFrames:
             with lock:
                 engine.configure(style, intensity=float(amount), preserve_color=bool(keep))  # type: ignore[arg-type]
                 return engine(rgb)
+
+    def _refuse(self, sid: str | None, size: str) -> None:
+        """Refuse a frame: gr.Error the first time and then every ``WARN_EVERY`` seconds per session; between
+        those, no output (the camera keeps streaming at 10 frames a second; a popup for each would bury the
+        page)."""
+        now = time.monotonic()
+        with self._lock:
+            last = self._refused.get(sid)
+            if last is not None and now - last < WARN_EVERY:
+                return None
+            self._refused[sid] = now
+            self._refused.move_to_end(sid)
+            while len(self._refused) > REMEMBERED:
+                self._refused.popitem(last=False)
+        raise gr.Error(
+            f"Camera frame refused ({size}): this studio takes frames up to {frame_pixels():,} pixels; "
+            "choose a lower camera resolution."
+        )
 
 
 def _fit(rgb: np.ndarray, side: int) -> np.ndarray:
@@ -83,7 +172,8 @@ def build(
             f"the fast one). Change the style while it runs. Streams stop after {TIME_LIMIT // 60} minutes."
         )
         with gr.Row():
-            cam = gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="cam-in")
+            cam = guard_camera(gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera",
+                                        elem_id="cam-in"))  # fmt: skip
             out = gr.Image(label="Stylized", interactive=False, elem_id="cam-out")
         with gr.Row():
             style = gr.Dropdown(initial, value=initial[0][1], label="Style", allow_custom_value=True,

@@ -348,8 +348,12 @@ def main() -> None:
         left = server.files_outside_data()
         print(f"files written outside the data folder: {len(left)}; studio alive: {server.alive()}")
         refusals = sum(1 for line in server.log.read_text(errors="replace").splitlines() if "refused:" in line)
-        tracebacks = server.log.read_text(errors="replace").count("Traceback")
-        print(f"log: {refusals} 'refused:' lines, {tracebacks} tracebacks")
+        text = server.log.read_text(errors="replace")
+        print(f"log: {refusals} 'refused:' lines, {text.count('Traceback')} tracebacks")
+        for block in text.split("Traceback (most recent call last):")[1:]:
+            # the exception's own line: the first unindented line after the frames
+            lines = [line for line in block.splitlines()[1:] if line and not line.startswith(" ")]
+            print(f"  traceback: {lines[0] if lines else '?'}")
     finally:
         server.stop()
         shutil.rmtree(sandbox, ignore_errors=True)

@@ -69,6 +69,7 @@ def quicklook(
     size = (256 if cpu else 512) if size is None else size
     iterations = (100 if cpu else 200) if iterations is None else iterations
     max_seconds = (60.0 if cpu else None) if max_seconds is None else max_seconds
+    start = time.perf_counter()  # the time limit counts from the request: decoding is part of it
     check_number("style_strength", style_strength, 1, 10)
     check_int("size", size, 64, 2048)
     check_int("iterations", iterations, 1, 10_000)
@@ -82,7 +83,6 @@ def quicklook(
         h, w = style_rgb.shape[:2]
         raise StudioError(f"the style image is too small ({w}x{h}); use one of 16 px or more")
 
-    start = time.perf_counter()
     recipe = STUDIO_RECIPE
     vgg = load_vgg(loss_network, dev)
     x = resize_long(to_tensor(content_rgb), size).to(dev)  # (1, 3, H, W) in [0, 1]

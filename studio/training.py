@@ -47,7 +47,15 @@ import torch.nn.functional as F
 from PIL import Image
 
 from . import __version__
-from .config import LossRecipe, ModelConfig, NetworkConfig, TrainConfig, style_long_side, style_strength_weight
+from .config import (
+    DENSITY_RANGE,
+    LossRecipe,
+    ModelConfig,
+    NetworkConfig,
+    TrainConfig,
+    style_long_side,
+    style_strength_weight,
+)
 from .data import ContentSpec, builtin_content, is_zip_path, load_pool, random_crops, resolve_content
 from .device import resolve_device, training_autocast_dtype
 from .errors import StudioError
@@ -277,7 +285,8 @@ def load_styles(
 
     def load(i: int, item: ImageLike) -> tuple[np.ndarray, str]:
         check_stop(stop, "decoding the style images")
-        return load_rgb(item, f"style-{i + 1}")
+        # no density shows a style image larger than this: bigger files are decoded at a reduced scale
+        return load_rgb(item, f"style-{i + 1}", size_hint=style_long_side(DENSITY_RANGE[0]))
 
     loaded = [load(i, item) for i, item in enumerate(items)]
     arrays = [rgb for rgb, _ in loaded]

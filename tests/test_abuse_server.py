@@ -563,8 +563,9 @@ def test_stylize_writes_in_a_request_folder_removed_when_the_request_ends(
     Image.fromarray(synthetic_photo(64, 48, 1)).save(photo)
     for finish in (lambda it: list(it), lambda it: it.close()):  # the request completes; the client leaves
         it = stylize(None, str(photo), "mine:k", "before", "image", 1.0, False, 256)
-        (_, after), _, png = next(it)
-        assert Path(png).is_file() and after.size == (64, 48)  # there while Gradio copies it
+        (before, after), _, png = next(it)
+        assert after == png and Path(before).parent == Path(png).parent  # all of it in the request's folder
+        assert Path(png).is_file() and Image.open(png).size == (64, 48)  # there while Gradio copies it
         finish(it)
         assert not Path(png).parent.exists() and list((tmp_path / "tmp").iterdir()) == []
 

@@ -99,7 +99,7 @@ def build(
             keep: bool,
             side: float,
             *blend: float,
-        ) -> Iterator[tuple[tuple[Image.Image, Image.Image], str, str]]:
+        ) -> Iterator[tuple[tuple[str, str], str, str]]:
             # A generator of one step: the PNG to download lives in this request's folder until Gradio has
             # copied it, then the folder goes (see request_folder). Clients see one result, as from a function.
             if not path:
@@ -114,7 +114,11 @@ def build(
                     left = render(sid, other, case, image, amount, keep, int(side), blend).resize(result.size)
             caption = f"Left: **{names.get(other, other)}** · right: **{names[spec]}**"
             with request_folder() as folder:
-                yield (left, result), caption, download_file(result, "stylized", folder)
+                # Files, not PIL images: Gradio writes a PIL output to a path named by its content's hash
+                # in place, so two sessions making the same image at once could serve each other a truncated
+                # file (the soak saw it); a file is copied into its cache atomically.
+                after = download_file(result, "stylized", folder)
+                yield (download_file(left, "before", folder), after), caption, after
 
         go.click(
             on_gpu(60)(stylize),

@@ -9,10 +9,7 @@ export PYTHONUNBUFFERED=1 STUDIO_CACHE=/tmp/cache
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT" /tmp/cache
 D=.gpu/data
 nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
-python3 -c "
-from safetensors.torch import load_file, save_file
-s = load_file('.gpu/vgg/vgg16-hed-relu4_3.fp16.safetensors')
-save_file({k: v.float() for k, v in s.items()}, '/tmp/cache/vgg16-hed-relu4_3.safetensors')"
+python3 bench/widen_vgg.py
 STYLE=$D/styles-bench/la_muse.jpg
 TIMEFORMAT='%R s wall'
 for n in 500 300; do

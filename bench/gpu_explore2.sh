@@ -7,10 +7,7 @@ export PYTHONUNBUFFERED=1 STUDIO_CACHE=/tmp/cache
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT" /tmp/cache
 D=.gpu/data
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
-python3 -c "
-from safetensors.torch import load_file, save_file
-s = load_file('.gpu/vgg/vgg16-hed-relu4_3.fp16.safetensors')
-save_file({k: v.float() for k, v in s.items()}, '/tmp/cache/vgg16-hed-relu4_3.safetensors')"
+python3 bench/widen_vgg.py
 STYLE=$D/styles-bench/la_muse.jpg
 (cd bench && timeout 60 python3 train_speed.py --style ../$STYLE --content ../$D/photos --iterations 100 --warmup 20 \
   --variants studio,studio-vggcl,studio-cudnnbench 2>&1 | tail -6) | tee "$OUT/speed.log"

@@ -9,10 +9,7 @@ export PYTHONUNBUFFERED=1 STUDIO_CACHE=/tmp/cache
 OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" /tmp/cache $R/sheets $R/sheets2
 D=.gpu/data
 T0=$(date +%s)
-python3 -c "
-from safetensors.torch import load_file, save_file
-s = load_file('.gpu/vgg/vgg16-hed-relu4_3.fp16.safetensors')
-save_file({k: v.float() for k, v in s.items()}, '/tmp/cache/vgg16-hed-relu4_3.safetensors')"
+python3 bench/widen_vgg.py
 TIMEFORMAT='%R s wall, interpreter start included'
 { time timeout 40 python3 bench/train_latency.py $D/styles-bench/la_muse.jpg --iterations 300 2>&1 | tail -12 ; } 2>&1 \
   | tee $R/latency.log

@@ -117,7 +117,7 @@ def run_load(
     return result
 
 
-def _rss_of(pid: int) -> Callable[[], float]:
+def rss_of(pid: int) -> Callable[[], float]:
     def read() -> float:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
             if line.startswith("VmRSS:"):
@@ -135,7 +135,7 @@ def main() -> None:
     ap.add_argument("--pid", type=int, help="the studio's process id, to sample its memory")
     ap.add_argument("--seconds", type=float, help="stop the training after this long")
     args = ap.parse_args()
-    r = run_load(args.url, args.users, args.iterations, _rss_of(args.pid) if args.pid else None, args.seconds)
+    r = run_load(args.url, args.users, args.iterations, rss_of(args.pid) if args.pid else None, args.seconds)
     first, last = r.rss_quarters()
     lat = sorted(r.latencies)
     status = r.train_status[:60]

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from load_test import rss_of  # bench/ is on the path when a bench script runs
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -264,16 +265,6 @@ def _made_up_session(url: str, load: int, resume: int) -> None:
 # --- the studio ---------------------------------------------------------------------------------------------
 def folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / MB if folder.exists() else 0.0
-
-
-def rss_of(pid: int) -> Callable[[], float]:
-    def read() -> float:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) / 1024
-        return 0.0
-
-    return read
 
 
 def run(url: str, rss: Callable[[], float] | None, data: Path | None, minutes: float, sessions: int,

@@ -14,10 +14,7 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
 python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl && export PYTHONPATH=/tmp/site:$PWD
 if [ ! -f .gpu/cache/vgg16-hed-relu4_3.safetensors ]; then
   export STUDIO_CACHE=/tmp/cache; mkdir -p /tmp/cache
-  python3 -c "
-from safetensors.torch import load_file, save_file
-s = load_file('.gpu/vgg/vgg16-hed-relu4_3.fp16.safetensors')
-save_file({k: v.float() for k, v in s.items()}, '/tmp/cache/vgg16-hed-relu4_3.safetensors')"
+  python3 bench/widen_vgg.py
 fi
 for uc in ${USE_CASES:-image video}; do
   (

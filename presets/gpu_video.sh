@@ -5,10 +5,7 @@
 set -u
 export PYTHONUNBUFFERED=1 STUDIO_CACHE=/tmp/cache
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT" /tmp/cache
-python3 -c "
-from safetensors.torch import load_file, save_file
-s = load_file('.gpu/vgg/vgg16-hed-relu4_3.fp16.safetensors')
-save_file({k: v.float() for k, v in s.items()}, '/tmp/cache/vgg16-hed-relu4_3.safetensors')"
+python3 bench/widen_vgg.py
 timeout "${TRAIN_TIMEOUT:-220}" python3 presets/train.py --content .gpu/data/content --use-case video 2>&1 \
   | grep -v Warning | tee "$OUT/train-video.log"
 ls presets/*/video.safetensors presets/all-video.safetensors | tar cf "$OUT/models.tar" -T -

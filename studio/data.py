@@ -290,14 +290,7 @@ def resolve_content(
 
 def _square(path: Path, size: int) -> np.ndarray:
     """Decode, shorter side -> size (antialiased), centre square: (size, size, 3) uint8."""
-    hint = None
-    try:  # the header's size: a large photo is then decoded at a reduced scale (shorter side still >= size)
-        with Image.open(path) as header:
-            w, h = header.size
-        hint = max(1, -(-size * max(w, h) // max(1, min(w, h))))
-    except (OSError, ValueError, UnidentifiedImageError):
-        pass  # open_image below gives the clear error
-    img = open_image(path, size_hint=hint)
+    img = open_image(path, size_hint=size, short_side=True)  # a large photo is decoded at a reduced scale
     rgb, _ = to_array(img)
     pil = Image.fromarray((rgb * 255.0 + 0.5).astype(np.uint8))
     w, h = pil.size

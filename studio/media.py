@@ -92,7 +92,9 @@ _pil_limit_lock = threading.Lock()
 # --------------------------------------------------------------------------------------------- opening
 
 
-def open_image(path: str | os.PathLike, max_pixels: int | None = None, *, size_hint: int | None = None) -> Image.Image:
+def open_image(
+    path: str | os.PathLike, max_pixels: int | None = None, *, size_hint: int | None = None, short_side: bool = False
+) -> Image.Image:
     """Open, fully decode and orient the image at ``path``; the file is closed on return.
 
     ``max_pixels`` bounds ``width * height`` as read from the header, before any pixel is decoded
@@ -100,7 +102,8 @@ def open_image(path: str | os.PathLike, max_pixels: int | None = None, *, size_h
     :mod:`studio.limits`). Images within it never raise PIL's ``DecompressionBombWarning``. Images whose
     longer side is more than :data:`MAX_ASPECT` times the shorter are refused.
     ``size_hint``: the longer side the caller will shrink the image to; a larger image may then come back
-    smaller than the file (its longer side still at least ``size_hint``), decoded at a reduced scale.
+    smaller than the file (its longer side still at least ``size_hint``), decoded at a reduced scale. With
+    ``short_side`` the hint is for the shorter side instead (a caller that crops a square).
     Animated GIF/WebP give their first frame. The mode is kept when it is RGB, RGBA, L, LA or a
     16-bit/int/float mode (``I;16``, ``I;16B``, ``I``, ``F``); palette images become RGBA (with transparency)
     or RGB, ``1`` becomes L, CMYK/YCbCr/LAB/HSV become RGB, and RGB/L images with a transparent colour key
@@ -127,13 +130,13 @@ def open_image(path: str | os.PathLike, max_pixels: int | None = None, *, size_h
     if file.suffix.lower() in _HEIF_EXTENSIONS:
         _register_heif(text, required=True)
     try:
-        return _decode(text, max_pixels, size_hint)
+        return _decode(text, max_pixels, size_hint, short_side)
     except UnidentifiedImageError as exc:
         # Maybe a HEIF file under another name: ISO media files start with a 'ftyp' box.
         if _looks_like_iso_media(file) and not _heif_registered:
             if _register_heif(text, required=False):
                 try:
-                    return _decode(text, max_pixels, size_hint)
+                    return _decode(text, max_pixels, size_hint, short_side)
                 except UnidentifiedImageError:
                     pass
             else:
@@ -143,7 +146,7 @@ def open_image(path: str | os.PathLike, max_pixels: int | None = None, *, size_h
         raise StudioError(f"not a readable image: {text} (unrecognised image format)") from exc
 
 
-def _decode(path: str, max_pixels: int, size_hint: int | None = None) -> Image.Image:
+def _decode(path: str, max_pixels: int, size_hint: int | None = None, short_side: bool = False) -> Image.Image:
     """Open and decode ``path``; UnidentifiedImageError passes through, other failures become StudioError."""
     try:
         with Image.open(path) as img:
@@ -154,6 +157,8 @@ def _decode(path: str, max_pixels: int, size_hint: int | None = None) -> Image.I
                     f"limit {max_pixels:,}; possible decompression bomb)"
                 )
             check_aspect(width, height, path)
+            if size_hint is not None and short_side:  # the longer side that keeps the shorter one at the hint
+                size_hint = -(-size_hint * max(width, height) // max(1, min(width, height)))
             if getattr(img, "is_animated", False):
                 img.seek(0)
             if size_hint is not None and max(width, height) >= 2 * size_hint and img.format == "JPEG":

@@ -11,7 +11,9 @@ set -u
 export PYTHONUNBUFFERED=1 STUDIO_CACHE=$PWD/.gpu/cache
 OUT=${OUT:-/tmp/out}; mkdir -p "$OUT"; touch /tmp/train-start
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader
-python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl && export PYTHONPATH=/tmp/site:$PWD
+if [ -d .gpu/whl ]; then  # tqdm, if carried
+  python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl && export PYTHONPATH=/tmp/site:$PWD
+fi
 if [ ! -f .gpu/cache/vgg16-hed-relu4_3.safetensors ]; then
   export STUDIO_CACHE=/tmp/cache; mkdir -p /tmp/cache
   python3 bench/widen_vgg.py

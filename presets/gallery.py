@@ -1,6 +1,9 @@
-"""Make the README's preset gallery: scikit-image's bundled photos stylized with every preset.
+"""Make the README's preset gallery: scikit-image's bundled photos stylized with every preset; with
+``--thumbs``, the studio's gallery thumbnails instead: ``presets/<name>/thumb.jpg``, each preset's drawing
+beside the built-in sample photo (scikit-image's astronaut) stylized with it (a few KB each).
 
     python presets/gallery.py [--use-case image] [--cell 180] [--out presets/gallery.jpg]
+    python presets/gallery.py --thumbs
 
 Rows are presets (the style image first), columns are the built-in photos; the last row blends the first
 two presets half and half with the all-presets model. Only the studio's own content is used, so the gallery
@@ -21,11 +24,31 @@ import studio  # noqa: E402
 from studio.data import builtin_content  # noqa: E402
 from studio.presets import blend_model  # noqa: E402
 
+THUMB_SIDE = 150  # each half of a thumbnail (drawing | stylized photo), px
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "hubble_deep_field")
 
 
 def _cell(image: Image.Image, size: int) -> Image.Image:
     return ImageOps.fit(image.convert("RGB"), (size, size), Image.Resampling.LANCZOS)
+
+
+def thumbnail(style: Image.Image, result: Image.Image, side: int = THUMB_SIDE) -> Image.Image:
+    """The drawing (left) beside the photo it stylized (right), each a centred square of ``side`` px."""
+    sheet = Image.new("RGB", (2 * side, side), "white")
+    sheet.paste(_cell(style, side), (0, 0))
+    sheet.paste(_cell(result, side), (side, 0))
+    return sheet
+
+
+def make_thumbs(use_case: str = "image") -> None:
+    """Write ``thumb.jpg`` into every preset's folder (the sample photo: the studio's first built-in photo)."""
+    photo = Image.open(builtin_content()[0]).convert("RGB")
+    photo.thumbnail((2 * THUMB_SIDE, 2 * THUMB_SIDE), Image.Resampling.LANCZOS)  # stylized at 2x, then shrunk
+    for preset in studio.presets():
+        result = preset.load(use_case, device="cpu").stylize(photo)
+        out = preset.folder / "thumb.jpg"
+        thumbnail(Image.open(preset.style_image), result).save(out, quality=72, optimize=True)
+        print(out, out.stat().st_size, "bytes", flush=True)
 
 
 def main() -> None:
@@ -34,7 +57,11 @@ def main() -> None:
     ap.add_argument("--cell", type=int, default=180)
     ap.add_argument("--work-size", type=int, default=384, help="longer side the photos are stylized at")
     ap.add_argument("--out", default=str(Path(__file__).parent / "gallery.jpg"))
+    ap.add_argument("--thumbs", action="store_true", help="write each preset's thumb.jpg for the studio's gallery")
     args = ap.parse_args()
+    if args.thumbs:
+        make_thumbs(args.use_case)
+        return
     paths = {p.stem: p for p in builtin_content()}
     photos = []
     for name in PHOTOS:

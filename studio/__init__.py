@@ -22,11 +22,13 @@ from .config import TrainConfig  # noqa: E402
 from .errors import StudioError  # noqa: E402
 from .model import StyleModel, load  # noqa: E402
 from .presets import Preset, preset, presets  # noqa: E402
+from .preview import PreviewStep, preview  # noqa: E402
 from .quicklook import QuickLookProgress, quicklook  # noqa: E402
 from .training import Progress, Trainer, default_use_case, describe_seconds, estimate_seconds  # noqa: E402
 
 __all__ = [
     "Preset",
+    "PreviewStep",
     "Progress",
     "QuickLookProgress",
     "StudioError",
@@ -41,6 +43,7 @@ __all__ = [
     "load",
     "preset",
     "presets",
+    "preview",
     "quicklook",
     "resume",
 ]

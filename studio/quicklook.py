@@ -7,7 +7,10 @@ scale the density sets), so the preview shows the strength and density a trained
 starts from the photo itself (Gatys 2016: faster, and it keeps the composition) and optimises logits through
 a sigmoid, like the network's output.
 
-A few seconds on a GPU at 512 px; on a CPU it is bounded by ``max_seconds`` (default 60) at 256 px.
+A few seconds on a GPU at 512 px; on a CPU it is bounded by ``max_seconds`` (default 60) at 256 px. With
+``settle`` it also stops once the image has (nearly) stopped changing: the image changes fastest in the first
+steps and then ever more slowly, so a fraction of that first pace marks the point where more steps no longer
+show (at 0.3, about step 60 of 100 for the presets on the astronaut at 256 px).
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ class QuickLookProgress:
     content_loss: float
     elapsed: float
     image: Image.Image | None
+    settled: bool = False  # this is the last report because the image stopped changing (``settle``)
 
 
 def quicklook(
@@ -54,6 +58,7 @@ def quicklook(
     on_progress: Callable[[QuickLookProgress], bool | None] | None = None,
     report_interval: int = 10,
     loss_network: str = "hed",
+    settle: float | None = None,
 ) -> Image.Image:
     """Stylize ``content`` with ``style`` by optimisation, without training; returns a PIL image.
 
@@ -63,6 +68,8 @@ def quicklook(
         max_seconds: stop after this long even if steps remain; default 60 on the CPU, none on a GPU.
         on_progress: called every ``report_interval`` steps and at the end, with the image; return False to
             stop early (the image so far is returned).
+        settle: stop when, over a report interval, the image changes per step by less than this fraction of
+            how much it changed per step over the first interval (mean absolute pixel change); e.g. 0.3.
     """
     dev = resolve_device(device)
     cpu = dev.type == "cpu"
@@ -76,6 +83,8 @@ def quicklook(
     check_int("report_interval", report_interval, 1, 10_000)
     if max_seconds is not None:
         check_number("max_seconds", max_seconds, 0.0, 3600.0)
+    if settle is not None:
+        check_number("settle", settle, 0.0, 1.0)
     long_side = style_long_side(style_density)  # validates the density
     style_rgb, _ = load_rgb(style, "style", size_hint=long_side)  # large files are decoded smaller
     content_rgb, _ = load_rgb(content, "content", size_hint=size)
@@ -95,6 +104,7 @@ def quicklook(
         out = torch.sigmoid(z.detach())[0].permute(1, 2, 0).float().cpu().numpy()
         return Image.fromarray((out * 255 + 0.5).clip(0, 255).astype(np.uint8))
 
+    seen, seen_at, first_pace = torch.sigmoid(z.detach()), 0, None  # for ``settle``: the image at the last report
     step = 0
     for step in range(1, iterations + 1):
         total, style_loss, content_loss = loss_fn(torch.sigmoid(z), x, one, logits=z)
@@ -104,9 +114,17 @@ def quicklook(
         total, style_loss, content_loss = total.detach(), style_loss.detach(), content_loss.detach()
         elapsed = time.perf_counter() - start
         last = step == iterations or (max_seconds is not None and elapsed >= max_seconds)
+        settled = False
+        if settle is not None and step % report_interval == 0:
+            now = torch.sigmoid(z.detach())
+            pace = (now - seen).abs().mean().item() / (step - seen_at)  # mean change per step since the last report
+            seen, seen_at = now, step
+            first_pace = pace if first_pace is None else first_pace
+            settled = step > report_interval and pace < settle * first_pace
+            last = last or settled
         if on_progress is not None and (step % report_interval == 0 or last):
             report = QuickLookProgress(
-                step, iterations, total.item(), style_loss.item(), content_loss.item(), elapsed, image()
+                step, iterations, total.item(), style_loss.item(), content_loss.item(), elapsed, image(), settled
             )
             if on_progress(report) is False:
                 break

@@ -59,13 +59,12 @@ def test_pick_a_preset_and_stylize_a_photo(page: object, tmp_path: Path) -> None
     page.locator("#preview-style input").click()  # type: ignore[attr-defined]
     page.get_by_role("option", name="Preset: Neon lines").click()  # type: ignore[attr-defined]
     page.locator("#preview-photo input[type=file]").set_input_files(str(tmp_path / "photo.png"))  # type: ignore[attr-defined]
-    page.locator("#preview-go").click()  # type: ignore[attr-defined]
     result = page.locator("#preview-result img")  # type: ignore[attr-defined]
     result.first.wait_for(state="visible", timeout=60_000)
     page.wait_for_timeout(500)  # type: ignore[attr-defined]
     page.screenshot(path=str(tmp_path / "preview.png"), full_page=True)  # type: ignore[attr-defined]
     print(f"screenshot: {tmp_path / 'preview.png'}")
-    download = page.locator('#preview-download [aria-label="stylized.png"]')  # type: ignore[attr-defined]
+    download = page.locator('#preview-download [aria-label="photo-neon-lines.png"]')  # type: ignore[attr-defined]
     download.first.wait_for(state="visible", timeout=30_000)
     page.screenshot(path=str(tmp_path / "preview.png"), full_page=True)  # type: ignore[attr-defined]
     assert result.count() >= 2  # before and after
@@ -119,19 +118,17 @@ def test_train_survive_a_crash_resume_and_download(tmp_path: Path) -> None:
             # Preview now offers the trained model, already selected; stylize a photo with it
             page.get_by_role("tab", name="Preview").click()
             chosen = page.locator("#preview-style input").input_value()
-            assert chosen.startswith("Yours: model (8 iterations)"), chosen
+            assert chosen == "Yours: style · video · 8 it", chosen
             Image.fromarray(synthetic_photo(200, 150, 3)).save(tmp_path / "photo.png")
             page.locator("#preview-photo input[type=file]").set_input_files(str(tmp_path / "photo.png"))
-            page.locator("#preview-go").click()
-            page.locator("#preview-caption").get_by_text("Yours: model").wait_for(timeout=60_000)
+            page.locator("#preview-caption").get_by_text("Yours: style").wait_for(timeout=60_000)
             page.screenshot(path=str(tmp_path / "preview-own.png"), full_page=True)
             page.get_by_role("tab", name="Output").click()
             assert page.get_by_role("tab", name="Output").count() == 1
-            page.locator("#output-go").click()
-            page.locator("#output-file [aria-label$='.safetensors']").wait_for(timeout=60_000)
+            page.locator("#output-get").get_by_text(".safetensors").wait_for(timeout=60_000)  # prepared when picked
             page.screenshot(path=str(tmp_path / "output.png"), full_page=True)
             print(f"screenshots: {tmp_path}")
-            assert re.search(r"iterations\s+8\b", page.locator("#output-card").inner_text())  # the card's table row
+            assert re.search(r"Trained for\s+8 iterations", page.locator("#output-card").inner_text())  # the card
             assert server.files_outside_data() == []
         finally:
             browser.close()

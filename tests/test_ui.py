@@ -100,9 +100,9 @@ def test_blend_and_video_model(client: Client, tmp_path: Path) -> None:
 
 def test_errors_reach_the_user_as_messages(client: Client, tmp_path: Path) -> None:
     _, file = _photo(tmp_path, 64, 64, 2)
-    with pytest.raises(Exception, match="Drop a photo first"):
-        client.predict(None, "preset:neon-lines", "before", "image", 1.0, False, 1536, *_blend(),
-                       api_name="/stylize")  # fmt: skip
+    _, caption, _ = client.predict(None, "preset:neon-lines", "before", "image", 1.0, False, 1536, *_blend(),
+                                   api_name="/stylize")  # fmt: skip
+    assert caption.startswith("Drop a photo")  # no photo: an empty preview asking for one, not an error
     with pytest.raises(Exception, match="at least one blend weight"):
         client.predict(file, "blend", "before", "image", 1.0, False, 512, *_blend(), api_name="/stylize")
     with pytest.raises(Exception, match="unknown style 'preset:nope'"):
@@ -155,7 +155,7 @@ def test_train_streams_previews_and_ends_with_downloads(client: Client, tmp_path
     assert f"done at iteration {n}" in status and key
     assert snapshot is not None
     choices, gallery, label = snapshot
-    assert label.startswith("snapshot at ") and len(gallery) == 1
+    assert label.startswith("style · snapshot at ") and len(gallery) == 1  # named after the painting
     snap_key = next(v for _, v in choices["choices"] if v != key)
 
     # Preview: the trained model against its snapshot, side by side
@@ -164,16 +164,17 @@ def test_train_streams_previews_and_ends_with_downloads(client: Client, tmp_path
         file, f"mine:{key}", f"mine:{snap_key}", "image", 1.0, False, 512, *_blend(), api_name="/stylize"
     )
     assert _rgb(left).shape == _rgb(right).shape == (64, 80, 3)
-    assert caption == f"Left: **Yours: {label}** · right: **Yours: model ({n} iterations)**"
+    assert caption == f"Left: **Yours: {label}** · right: **Yours: style · video · {n} it**"
     if int(label.split()[-1]) < n:  # on a GPU ten iterations can be over before the snapshot is taken
         assert np.abs(_rgb(left) - _rgb(right)).mean() > 0.1  # the snapshot is an earlier model
 
     # Output: card and downloads
-    assert f"| iterations | {n} |" in client.predict(key, api_name="/model_card")
+    assert f"**Trained for** {n} iterations" in client.predict(key, api_name="/model_card")
     weights = client.predict(key, "safetensors", api_name="/download")
     import studio
 
     assert studio.load(weights, device="cpu").config.use_case == "video"
+    assert Path(weights).name == f"style-video-{n}it.safetensors"  # the download is named after the model
     package = client.predict(key, "Core ML (.mlpackage, zipped)", api_name="/download")
     import zipfile
 

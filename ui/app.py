@@ -10,6 +10,7 @@ import tempfile
 import threading
 import time
 import uuid
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
@@ -23,13 +24,22 @@ from studio.limits import limits
 from studio.presets import load_spec
 
 from . import output_tab, preview_tab, styles_tab, train_tab, video_tab, webcam_tab
-from .common import refuse_quietly
+from .common import PAGE_CSS, refuse_quietly
 from .store import ModelStore
 
 USER_MODELS_KEPT = 8  # session models kept loaded in this process (the least recently used go first)
 # Gradio's copies of uploads and results (what the browser fetches) are deleted this long after they were made;
 # a request's own files go when it ends (ui.common.request_folder), downloads with their model (ui.store).
 SERVED_FILE_SECONDS = 3600
+# What a first-time user reads first: the steps, in Create ML's order, named as the tabs are
+HEADER = (
+    "# Style Studio\n**1 Styles**: click a preset to see it on a photo, or drop a painting of your own → "
+    "**2 Train** a model on your painting → **3 Preview** it on your photos → **4 Output**: download it for apps."
+)
+BROWSER_KEY = "style-studio"  # the browser's localStorage entry keeping the session id (a gr.BrowserState)
+# Gradio hands this to the page, which encrypts the entry with it: no secret, but fixed, so a restarted studio
+# reads back what its pages kept. Owning a session is proved by its id, which the store checks (ui.store).
+BROWSER_SECRET = "style-studio-session"
 _tmp_lock: object = None  # the open, locked file that marks this process's temporary folder as in use
 
 
@@ -99,26 +109,36 @@ def build_app(data_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
     except studio.StudioError:
         sample = None
     sweep = (SERVED_FILE_SECONDS // 4, SERVED_FILE_SECONDS)
-    with gr.Blocks(title="Style Studio", delete_cache=sweep) as demo:
-        gr.Markdown("# Style Studio\nTrain and use style-transfer models, offline, in your browser.")
-        with gr.Tabs():
-            weights = styles_tab.build(catalog, studio.quicklook, models.get, sample)
+    with warnings.catch_warnings():  # css belongs to launch() in Gradio 6; given here, every launch has it
+        warnings.filterwarnings("ignore", "The parameters have been moved", UserWarning)
+        demo = gr.Blocks(title="Style Studio", delete_cache=sweep, css=PAGE_CSS)
+    with demo:
+        gr.Markdown(HEADER, elem_id="header")
+        kept = gr.BrowserState(None, storage_key=BROWSER_KEY, secret=BROWSER_SECRET)
+        with gr.Tabs(overflow_behavior="wrap", elem_id="steps") as tabs:  # Create ML's order; wrapped on a phone
+            styles = styles_tab.build(catalog, studio.quicklook, models.get, sample)
+            weights = styles.weights
             shared = train_tab.build(store, studio.Trainer, studio.Trainer.resume, data / "sessions", bounds)
             session = shared["session"]
             choice, compare = preview_tab.build(catalog, models.get, choices, session, weights)
+            output_tab.build(store, session, shared["models"])
             video_style = video_tab.build(catalog, models.get, choices, session, weights, fixed)
             cam_style = webcam_tab.build(catalog, models.get, choices, session, weights, fixed)
-            output_tab.build(store, session, shared["models"])
+        styles_tab.lead_to(styles, tabs, choice)  # a picked preset goes on to Preview
 
-        def refresh(sid: str | None, trained: bool, current: str, other: str, *rest: str) -> tuple[Any, ...]:
+        def refresh(
+            sid: str | None, trained: bool, shown: str | None, current: str, other: str, *rest: str
+        ) -> tuple[Any, ...]:
             options = choices(sid)
             mine = [v for _, v in options if v.startswith("mine:")]
-            newest = mine[-1] if mine else None
-            pick = newest if trained and newest else current
+            # a training stored a model when Output shows the newest (one stopped before its first step, none)
+            new = mine[-1] if trained and mine and mine[-1] == f"mine:{shown}" else None
+            if new:
+                store.select(sid, new)  # a finished training is the session's pick, after a reload too
             return (
-                gr.Dropdown(choices=options, value=pick),
+                gr.Dropdown(choices=options, value=new or current),
                 gr.Dropdown(choices=[("The photo (before / after)", preview_tab.BEFORE), *options], value=other),
-                *(gr.Dropdown(choices=options, value=newest if trained and newest else v) for v in rest),
+                *(gr.Dropdown(choices=options, value=new or v) for v in rest),
             )
 
         # When the session stores a model (training ends, train more, snapshot), every style list shows it; a
@@ -127,12 +147,37 @@ def build_app(data_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
         for event, trained in zip(shared["stored"], (True, True, True, False), strict=True):
             event.then(
                 lambda sid, *values, t=trained: refresh(sid, t, *values),
-                [session, *lists],
+                [session, shared["models"], *lists],
                 lists,
                 api_visibility="private",
             )
-        restore, inputs, outputs, script = shared["load"]
-        demo.load(restore, inputs, outputs, js=script, api_visibility="private")
+
+        def restored(sid: str | None, *values: str) -> tuple[Any, ...]:
+            """Page load: every list offers the session's models, with its last pick (else its newest model)
+            picked again; Output picks the last picked model, else the newest."""
+            options = choices(sid)
+            offered = {v for _, v in options}
+            style, key = store.selection(sid)
+            own = [e.key for e in store.entries(sid)]
+            key = key or (own[-1] if own else None)
+            pick = style if style in offered else (f"mine:{key}" if key else None)
+            current, other, *rest = values
+            return (
+                gr.Dropdown(choices=options, value=pick or current),
+                gr.Dropdown(choices=[("The photo (before / after)", preview_tab.BEFORE), *options], value=other),
+                *(gr.Dropdown(choices=options, value=pick or v) for v in rest),
+                gr.Dropdown(choices=[(e.label, e.key) for e in store.entries(sid)], value=key),
+            )
+
+        # The session id is kept in the browser (`kept`), so a reload or a restarted studio finds its models; the
+        # lists are filled once the session is back. Picks made in any list are remembered by the store.
+        restore, outputs = shared["load"]
+        demo.load(restore, [session, kept], outputs, api_visibility="private").then(
+            restored, [session, *lists], [*lists, shared["models"]], api_visibility="private"
+        )
+        session.change(lambda sid: sid or None, session, kept, api_visibility="private")
+        for box in (choice, video_style, cam_style, shared["models"]):
+            box.input(store.select, [session, box], None, queue=False, api_visibility="private")
     for block in demo.blocks.values():
         if isinstance(block, gr.components.Component) and not block.stateful:
             refuse_quietly(block)

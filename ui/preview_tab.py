@@ -1,25 +1,72 @@
-"""Preview: drop a photo, pick your trained model, one of its snapshots, a preset or a blend of presets;
-compare before and after (or two models) on a slider, and download the result."""
+"""Preview: drop a photo (or take a sample), pick your trained model, one of its snapshots, a preset or a blend
+of presets; the result follows every change, a quick draft first on a CPU (:func:`studio.preview`); compare
+before and after (or two models) on a slider, and download it as ``<photo>-<style>.png``."""
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
 from PIL import Image
 
-from studio import Preset, StyleModel
+from studio import Preset, StudioError, StyleModel, preview
 from studio.media import open_image
+from studio.preview import result_name, sample_photos
 
 from .common import download_file, image_path, refuse, request_folder, user_errors
 from .gpu import on_gpu
 
 BEFORE = "before"  # the compare choice that shows the photo itself
 BLEND = "blend"  # the style choice that mixes presets with the Styles tab's weights
+NO_PHOTO = "Drop a photo above, or click a sample: the result appears here."
 # (spec, use case, session id) -> (model, stylize); spec is "preset:NAME", "preset:all" or "mine:KEY"
 ModelLoader = Callable[[str, str, "str | None"], tuple[StyleModel, Callable[..., Any]]]
 Choices = Callable[["str | None"], list[tuple[str, str]]]
+# The before/after handle of gr.ImageSlider takes only a mouse or a finger: this makes it a keyboard slider
+# too (Tab to it; arrows, Page Up/Down, Home/End), moving it through the same drag events the mouse sends.
+HANDLE_KEYS = """
+const step = {ArrowLeft: -0.05, ArrowDown: -0.05, ArrowRight: 0.05, ArrowUp: 0.05, PageDown: -0.25, PageUp: 0.25};
+const handleOf = () => document.querySelector('#preview-result [data-testid="slider"]');
+const label = (h) => {
+  const box = h.parentElement.getBoundingClientRect(), at = h.getBoundingClientRect();
+  const pos = Math.round(100 * (at.left + at.width / 2 - box.left) / Math.max(1, box.width));
+  h.setAttribute('aria-valuenow', String(Math.min(100, Math.max(0, pos))));
+  return {box, at};
+};
+const mark = () => {
+  const h = handleOf();
+  if (!h || h.dataset.keys) return;
+  h.dataset.keys = '1';
+  h.tabIndex = 0;
+  h.setAttribute('role', 'slider');
+  h.setAttribute('aria-label', 'Before / after divider');
+  h.setAttribute('aria-valuemin', '0');
+  h.setAttribute('aria-valuemax', '100');
+  h.addEventListener('focus', () => label(h));
+  h.addEventListener('keydown', (e) => {
+    const {box, at} = label(h);
+    const x0 = at.left + at.width / 2, y = at.top + at.height / 2;
+    let x = x0 + (step[e.key] ?? 0) * box.width;
+    if (e.key === 'Home') x = box.left + 1;
+    if (e.key === 'End') x = box.right - 1;
+    if (x === x0) return;
+    e.preventDefault();
+    const send = (type, target, cx) => target.dispatchEvent(new MouseEvent(type, {
+      bubbles: true, cancelable: true, view: window, button: 0, buttons: type === 'mouseup' ? 0 : 1,
+      clientX: cx, clientY: y}));
+    send('mousedown', h, x0);
+    send('mousemove', window, Math.min(box.right - 1, Math.max(box.left + 1, x)));
+    send('mouseup', window, x);
+    requestAnimationFrame(() => label(h));
+  });
+};
+new MutationObserver(mark).observe(document.body, {childList: true, subtree: true});
+mark();
+"""
 
 
 def preset_choices(catalog: Sequence[Preset]) -> list[tuple[str, str]]:
@@ -45,6 +92,13 @@ def pick_model(
     return model, run, style
 
 
+def style_name(spec: str, label: str) -> str:
+    """The style's part of a download's name: the preset's name, "blend", or the model's label."""
+    if spec.startswith("preset:"):
+        return spec.removeprefix("preset:")
+    return "blend" if spec == BLEND else label.removeprefix("Yours: ")
+
+
 def build(
     catalog: Sequence[Preset],
     load_model: ModelLoader,
@@ -54,42 +108,50 @@ def build(
 ) -> tuple[Any, Any]:
     """Returns the two model dropdowns, so the app can refresh them when the session stores a model."""
     first = preset_choices(catalog)
-    with gr.Tab("Preview", id="preview"):
-        with gr.Row():
-            with gr.Column(scale=1):
-                sources = ["upload", "clipboard", "webcam"]
-                # the upload's path: the engine decodes it (its pixel limit, HEIC, one-line errors)
-                photo = image_path(label="Photo", sources=sources, elem_id="preview-photo")
+    try:
+        samples = [str(p) for p in sample_photos()]
+    except StudioError:  # scikit-image missing: no samples, the rest works
+        samples = []
+    with gr.Tab("Preview", id="preview") as tab:
+        # The result first: beside the controls on a desktop, at the top on a phone (where columns stack)
+        with gr.Row(equal_height=False):
+            with gr.Column(scale=3, min_width=320):
+                slider = gr.ImageSlider(
+                    label="Before / after (drag, or Tab + arrow keys)", type="pil",
+                    format="png", elem_id="preview-result", max_height=520,
+                )  # fmt: skip
+                caption = gr.Markdown(NO_PHOTO, elem_id="preview-caption")
+                download = gr.File(label="Download (named after the photo and the style)", elem_id="preview-download",
+                                   height=90)  # fmt: skip
+            with gr.Column(scale=2, min_width=300):
                 # allow_custom_value: the choices grow per session; stylize() checks the value itself
                 choice = gr.Dropdown(
                     first, value=first[0][1], label="Style: your models and snapshots, presets",
                     allow_custom_value=True, elem_id="preview-style",
                 )  # fmt: skip
+                # the upload's path: the engine decodes it (its pixel limit, HEIC, one-line errors)
+                photo = image_path(
+                    value=samples[0] if samples else None, label="Photo: drop yours, or click a sample",
+                    sources=["upload", "clipboard", "webcam"], elem_id="preview-photo", height=220,
+                )  # fmt: skip
+                if samples:
+                    gr.Examples([[p] for p in samples], [photo], label="Samples", elem_id="preview-samples")
                 compare = gr.Dropdown(
                     [("The photo (before / after)", BEFORE), *first], value=BEFORE, label="Compare with",
                     allow_custom_value=True, elem_id="preview-compare",
                 )  # fmt: skip
-                use_case = gr.Radio(
-                    ["image", "video"], value="image", label="Preset model",
-                    info="presets and blends only (video = the fast model); your models keep their own",
-                )  # fmt: skip
                 intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
-                keep_color = gr.Checkbox(label="Preserve the photo's colours")
                 max_side = gr.Slider(256, 4096, value=1536, step=64, label="Longest side of the result (px)")
-                go = gr.Button("Stylize", variant="primary", elem_id="preview-go")
-            with gr.Column(scale=2):
-                slider = gr.ImageSlider(label="Before / after", type="pil", format="png", elem_id="preview-result")
-                caption = gr.Markdown(elem_id="preview-caption")
-                download = gr.File(label="Download the stylized image", elem_id="preview-download")
+                with gr.Row():
+                    use_case = gr.Radio(["image", "video"], value="image", label="Preset model",
+                                        info="image: finer; video: faster", min_width=140)  # fmt: skip
+                    keep_color = gr.Checkbox(label="Preserve the photo's colours", min_width=140)
+        gr.HTML("", js_on_load=HANDLE_KEYS, padding=False, container=False, elem_id="preview-keys")
 
-        def render(
-            sid: str | None, spec: str, case: str, image: Image.Image, amount: float, keep: bool, side: int,
-            blend: Sequence[float],
-        ) -> Image.Image:  # fmt: skip
-            _, run, style = pick_model(catalog, load_model, choices, sid, spec, case, blend)
-            return run(image, style=style, intensity=float(amount), preserve_color=bool(keep), max_size=int(side))
+        latest = Latest()
 
         def stylize(
+            request: gr.Request,
             sid: str | None,
             path: str | None,
             spec: str,
@@ -99,31 +161,121 @@ def build(
             keep: bool,
             side: float,
             *blend: float,
-        ) -> Iterator[tuple[tuple[str, str], str, str]]:
-            # A generator of one step: the PNG to download lives in this request's folder until Gradio has
-            # copied it, then the folder goes (see request_folder). Clients see one result, as from a function.
+        ) -> Iterator[tuple[Any, str, Any]]:
+            # The PNG to download lives in this request's folder until Gradio has copied it, then the folder
+            # goes (see request_folder). A draft comes first (on a CPU), the result last: a client that waits
+            # for the end gets the result, as from a function. A request overtaken by a newer one from the same
+            # page stops without showing anything more.
+            page = getattr(request, "session_hash", None)
+            ticket = latest.start(page)
             if not path:
-                raise refuse("Drop a photo first.")
+                yield None, NO_PHOTO, None
+                return
             names = dict((v, k) for k, v in [*choices(sid), ("The photo", BEFORE)])
+            title = f"Left: **{names.get(other, other)}** · right: **{names[spec]}**" if spec in names else ""
             with user_errors():
                 image = open_image(path)
-                result = render(sid, spec, case, image, amount, keep, int(side), blend)
-                if other == BEFORE:
-                    left = image.convert("RGB").resize(result.size)
-                else:
-                    left = render(sid, other, case, image, amount, keep, int(side), blend).resize(result.size)
-            caption = f"Left: **{names.get(other, other)}** · right: **{names[spec]}**"
-            with request_folder() as folder:
-                # Files, not PIL images: Gradio writes a PIL output to a path named by its content's hash
-                # in place, so two sessions making the same image at once could serve each other a truncated
-                # file (the soak saw it); a file is copied into its cache atomically.
-                after = download_file(result, "stylized", folder)
-                yield (download_file(left, "before", folder), after), caption, after
+                stale = lambda: not latest.current(page, ticket)  # noqa: E731
+                settings = (case, image, amount, keep, side, blend, stale)
+                steps = [_steps(catalog, load_model, choices, sid, spec, *settings)]
+                if other != BEFORE:
+                    steps.append(_steps(catalog, load_model, choices, sid, other, *settings))
+                with request_folder() as folder:
+                    for pictures in _together(steps):
+                        if not latest.current(page, ticket):
+                            return
+                        right, final = pictures[0]
+                        left = pictures[1][0] if len(pictures) > 1 else image.convert("RGB")
+                        left = left.resize(right.size)
+                        if not final:  # quick to write and to send; the download waits for the result
+                            shown = (_jpeg(left, folder / "draft-before.jpg"), _jpeg(right, folder / "draft.jpg"))
+                            yield shown, f"{title} · *draft, refining…*", None
+                            if not latest.current(page, ticket):
+                                return  # before the result's work
+                            continue
+                        name = Path(result_name(Path(path).name, style_name(spec, names[spec]))).stem
+                        after = download_file(right, name, folder)
+                        yield (download_file(left, "before", folder), after), title, after
 
-        go.click(
+        gr.on(
+            [photo.change, choice.change, compare.change, use_case.change, keep_color.change, intensity.release,
+             max_side.release, tab.select],
             on_gpu(60)(stylize),
             [session, photo, choice, compare, use_case, intensity, keep_color, max_side, *blend_weights],
             [slider, caption, download],
             api_name="stylize",
-        )
+            # Every change runs at once, and the run it overtakes stops within a layer of the network (Latest,
+            # studio.preview's stop): "always_last" would hold a change back until the result under way is done,
+            # seconds on a CPU, and Gradio's cancel cannot stop a thread that computes.
+            trigger_mode="multiple",
+            concurrency_limit=2,
+            concurrency_id="preview",
+            show_progress="minimal",  # the draft stays visible while the result is made
+        )  # fmt: skip
     return choice, compare
+
+
+class Latest:
+    """The newest preview request of each page (by Gradio's session hash), so an older one can tell it has
+    been overtaken."""
+
+    KEPT = 1024  # pages remembered; a forgotten page's request just counts as the newest
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._count = 0
+        self._newest: OrderedDict[str | None, int] = OrderedDict()
+
+    def start(self, page: str | None) -> int:
+        with self._lock:
+            self._count += 1
+            self._newest[page] = self._count
+            self._newest.move_to_end(page)
+            while len(self._newest) > self.KEPT:
+                self._newest.popitem(last=False)
+            return self._count
+
+    def current(self, page: str | None, ticket: int) -> bool:
+        with self._lock:
+            return self._newest.get(page, ticket) == ticket
+
+
+def _steps(
+    catalog: Sequence[Preset], load_model: ModelLoader, choices: Choices, sid: str | None, spec: str, case: str,
+    image: Image.Image, amount: float, keep: bool, side: float, blend: Sequence[float], stale: Callable[[], bool],
+) -> Iterator[tuple[Image.Image, bool]]:  # fmt: skip
+    """(picture, final) for one style choice: a draft, then the result. A preset's draft comes from its video
+    model (same style, ~15x faster on a CPU); other models draft at a smaller size."""
+    model, run, style = pick_model(catalog, load_model, choices, sid, spec, case, blend)
+    draft = None
+    if spec.startswith("preset:") or spec == BLEND:
+        draft_spec = "preset:all" if spec == BLEND else spec
+        draft = load_model(draft_spec, "video", sid)[0] if case == "image" else None
+    for step in preview(model, image, style, intensity=float(amount), preserve_color=bool(keep), max_size=int(side),
+                        draft_model=draft, stylize=run, stop=stale):  # fmt: skip
+        yield step.image, step.final
+
+
+def _together(steps: list[Iterator[tuple[Image.Image, bool]]]) -> Iterator[list[tuple[Image.Image, bool]]]:
+    """Step several previews side by side: all drafts, then all results (a preview without a draft repeats
+    its result as its draft, once the others have one). Ends early when one of them was stopped."""
+    current: list[tuple[Image.Image, bool]] = []
+    for it in steps:
+        step = next(it, None)
+        if step is None:
+            return
+        current.append(step)
+    if not all(final for _, final in current):
+        yield list(current)
+        for i, it in enumerate(steps):
+            if not current[i][1]:
+                step = next(it, None)
+                if step is None:
+                    return
+                current[i] = step
+    yield current
+
+
+def _jpeg(image: Image.Image, path: Path) -> str:
+    image.convert("RGB").save(path, quality=85)
+    return str(path)

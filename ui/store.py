@@ -10,6 +10,11 @@ Room is bounded twice, and neither bound ever touches another session's models: 
 (``STUDIO_SESSION_BYTES``) loses its oldest models made before its latest visit (the page load), never one
 made since; the store over its cap (``STUDIO_STORE_BYTES``) refuses new models. Sessions unused for
 ``STUDIO_SESSION_IDLE_SECONDS`` go with their models, downloads and training folders.
+
+Models are named from their painting(s) and settings (:func:`model_label`: "la_muse · image · 500 it",
+"la_muse · snapshot at 300"), unique within a session; their downloads from that name (:func:`file_stem`).
+The session's last picked style and model are kept too (:meth:`ModelStore.select`), so a reloaded page or a
+restarted studio shows them picked again.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import shutil
 import tempfile
 import threading
 import time
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +35,8 @@ from pathlib import Path
 import diskcache
 
 from studio import StudioError, StyleModel, load
+from studio.config import ModelConfig
+from studio.export_job import POLL_SECONDS, Cancelled, Flag
 from studio.limits import limits
 
 log = logging.getLogger("studio.store")
@@ -36,6 +44,39 @@ SESSION_ID = re.compile(r"[0-9a-f]{32}")  # secrets.token_hex(16)
 MODEL_KEY = re.compile(r"[A-Za-z0-9_-]{22}")  # secrets.token_urlsafe(16)
 NOT_YOURS = "that model belongs to another session, or was never stored here"
 EXPIRE_EVERY = 600.0  # seconds between sweeps for idle sessions (one also runs at start)
+SEP = " · "  # between a label's parts
+CHOICE = re.compile(r"[A-Za-z0-9:_-]{1,120}")  # a remembered style choice: "preset:ink-wash", "blend", "mine:KEY"
+
+
+def style_title(names: tuple[str, ...] | list[str]) -> str:
+    """The painting part of a label: "la_muse", "la_muse + wave", "la_muse + 3 more" (long names cut)."""
+    short = [n if len(n) <= 40 else n[:39] + "…" for n in names] or ["style"]
+    return " + ".join(short) if len(short) <= 2 else f"{short[0]} + {len(short) - 1} more"
+
+
+def model_label(config: ModelConfig, snapshot: bool = False) -> str:
+    """A model's name from its painting(s) and settings: "la_muse · image · 500 it"; a snapshot taken while
+    training, "la_muse · snapshot at 300"."""
+    title = style_title(config.style_names)
+    if snapshot:
+        return f"{title}{SEP}snapshot at {config.iterations}"
+    return f"{title}{SEP}{config.use_case}{SEP}{config.iterations} it"
+
+
+def file_stem(label: str, limit: int = 80) -> str:
+    """A download's file name (without suffix) from a model's label: safe characters only (ASCII letters,
+    digits, ``_ -``), e.g. "la_muse · image · 500 it" -> "la_muse-image-500it". A long name is cut in its
+    painting part, so the settings that tell two models apart stay."""
+
+    def safe(text: str) -> str:
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+        text = re.sub(r"(\d+) it\b", r"\1it", text.replace("+", " "))
+        return re.sub(r"[^A-Za-z0-9_]+", "-", text).strip("-")
+
+    title, _, rest = label.partition(SEP)
+    head, tail = safe(title), safe(rest)[: limit // 2]
+    head = head[: max(0, limit - (len(tail) + 1 if tail else 0))].rstrip("-")
+    return "-".join(part for part in (head, tail) if part) or "style"
 
 
 @dataclass(frozen=True)
@@ -130,6 +171,7 @@ class ModelStore:
                 for entry in self.entries(sid):
                     self._delete(entry.key)
                 self._cache.delete(f"index:{sid}")
+                self._cache.delete(f"selected:{sid}")
                 self._cache.delete(f"session:{sid}")
             if self.runs is not None:
                 shutil.rmtree(self.runs / sid, ignore_errors=True)
@@ -142,7 +184,7 @@ class ModelStore:
 
     def _forget_foreign_keys(self) -> None:
         """Drop what an older layout left (keys that named their session): nothing may still point at it."""
-        prefixes = ("session:", "index:", "model:", "owner:")
+        prefixes = ("session:", "index:", "model:", "owner:", "selected:")
         for key in list(self._cache.iterkeys()):
             if not (isinstance(key, str) and key.startswith(prefixes)):
                 self._cache.delete(key)
@@ -172,6 +214,59 @@ class ModelStore:
             expected = max(self._sizes(), default=0)
         with self._lock:
             self._make_room(session, expected, dry_run=True)
+
+    def entry(self, session: str | None, key: object) -> Entry:
+        """The stored entry of a model of ``session`` (its label, iteration, size); StudioError as :meth:`check`."""
+        key = self.check(session, key)
+        found = next((e for e in self.entries(session) if e.key == key), None)
+        if found is None:
+            raise StudioError("that model is no longer stored here; train again")
+        return found
+
+    def add(self, session: str, model: StyleModel, snapshot: bool = False) -> Entry:
+        """Store a trained model (or a ``snapshot`` taken while training) under its :func:`model_label`, made
+        unique in the session ("… (2)"), so two models never share a name or a download's file name. A model
+        of zero iterations (stopped before its first step) is refused: it is the untrained start."""
+        if model.config.iterations < 1:
+            raise StudioError("nothing was trained yet (iteration 0): nothing to store")
+        label = model_label(model.config, snapshot)
+        with self._lock:
+            taken = {e.label for e in self.entries(session)}
+            stems = {file_stem(e.label) for e in self.entries(session)}
+            unique, n = label, 1
+            while unique in taken or file_stem(unique) in stems:
+                n += 1
+                unique = f"{label} ({n})"
+            return self.put(session, unique, model)
+
+    def select(self, session: str | None, choice: object) -> None:
+        """Remember the session's last picked style (a list's value: a model key, ``mine:KEY``, ``preset:NAME``,
+        ``blend``) and, when it is one of its models, its last picked model. Anything else is ignored."""
+        if not self.known(session) or not isinstance(choice, str) or not CHOICE.fullmatch(choice):
+            return
+        key = choice.removeprefix("mine:")
+        with self._lock:
+            style, model = self.selection(session)
+            if self._cache.get(f"owner:{key}") == session:
+                style, model = f"mine:{key}", key
+            elif choice.startswith("mine:") or MODEL_KEY.fullmatch(choice):
+                return  # not this session's model
+            else:
+                style = choice
+            self._cache.set(f"selected:{session}", (style, model))
+
+    def selection(self, session: str | None) -> tuple[str | None, str | None]:
+        """(last picked style, last picked model key) of ``session``, each None when not picked or gone."""
+        if not self.known(session):
+            return None, None
+        kept = self._cache.get(f"selected:{session}")
+        style, model = kept if isinstance(kept, tuple) and len(kept) == 2 else (None, None)
+        mine = {e.key for e in self.entries(session)}
+        if model not in mine:
+            model = None
+        if isinstance(style, str) and style.startswith("mine:") and style.removeprefix("mine:") not in mine:
+            style = None
+        return style, model
 
     def put(self, session: str, label: str, model: StyleModel) -> Entry:
         if not self.known(session):
@@ -251,17 +346,32 @@ class ModelStore:
             path.write_bytes(data)
             return load(path, device=device)
 
-    def export(self, session: str | None, key: object, kind: str, build: Callable[[StyleModel, Path], Path]) -> Path:
+    def export(
+        self,
+        session: str | None,
+        key: object,
+        kind: str,
+        build: Callable[[StyleModel, Path], Path],
+        cancel: Flag | None = None,
+    ) -> Path:
         """A download of a model (``kind``: a format's folder name), made once by ``build(model, folder)`` and
         kept beside the model until the model goes: repeated downloads cost nothing, and nothing is left in
-        temporary folders. ``build`` writes one file (a folder's zip) in the folder it is given."""
+        temporary folders. ``build`` writes one file (a folder's zip) in the folder it is given.
+
+        ``cancel``: while it is set, a request waiting for another's export of the same file gives up
+        (:class:`studio.export_job.Cancelled`); ``build`` watches it too (see :func:`ui.output_tab.export`).
+        A cancelled or failed build leaves nothing (its work folder goes) and lets the next request try again."""
         key = self.check(session, key)
         if not re.fullmatch(r"[a-z0-9-]{1,40}", kind):
             raise StudioError(f"unknown download kind {kind!r}")
         target = self.exports / key / kind
         with self._lock:
             lock = self._export_locks.setdefault((key, kind), threading.Lock())
-        with lock:  # two downloads of one model and format: the second waits and gets the first's file
+        # two downloads of one model and format: the second waits and gets the first's file
+        while not lock.acquire(timeout=POLL_SECONDS):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled("the download was cancelled")
+        try:
             done = sorted(target.iterdir()) if target.is_dir() else []
             if done:
                 return done[0]
@@ -279,4 +389,6 @@ class ModelStore:
             if f"owner:{key}" not in self._cache:  # removed while it was exported
                 shutil.rmtree(self.exports / key, ignore_errors=True)
                 raise StudioError("that model is no longer stored here; train again")
+        finally:
+            lock.release()
         return target / built.name

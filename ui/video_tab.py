@@ -2,24 +2,25 @@
 
 from __future__ import annotations
 
-import queue
 import shutil
 import tempfile
-import threading
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
-from studio import Preset, StudioError
+from studio import Preset, StudioError, describe_seconds
 from studio.limits import limits
 from studio.temporal import STABILIZE_DEFAULT
 from studio.video import Cancelled, VideoProgress, stylize_video
 
-from .common import user_errors
+from .common import refuse, user_errors
 from .gpu import on_gpu
 from .preview_tab import ModelLoader, pick_model
+from .streaming import Streamed, clock
+
+UPDATE_SECONDS = 0.25  # at most four status updates a second (a GPU stylizes far more frames)
 
 
 def attempt(job: Callable[[], Path], folder: Path) -> Path | Exception:
@@ -34,6 +35,22 @@ def attempt(job: Callable[[], Path], folder: Path) -> Path | Exception:
     except BaseException:  # not ours to report (interpreter exit): clean up all the same
         shutil.rmtree(folder, ignore_errors=True)
         raise
+
+
+def progress_text(p: VideoProgress) -> str:
+    """The status while stylizing: "Frame 120 of 300 · 40 s · about 1 min left"."""
+    total = f" of {p.frames}" if p.frames else ""
+    eta = f" · {describe_seconds(p.eta)} left" if p.eta is not None else ""
+    return f"Frame {p.frame}{total} · {clock(p.elapsed)}{eta}"
+
+
+def failure(exc: Exception) -> gr.Error:
+    """The message a failed or cancelled video shows."""
+    if isinstance(exc, Cancelled):
+        return gr.Error("Cancelled.", print_exception=False)
+    if isinstance(exc, StudioError):
+        return refuse(str(exc))
+    return gr.Error(f"video failed: {exc}")
 
 
 def build(
@@ -75,46 +92,28 @@ def build(
             with user_errors():
                 model, _, mix = pick_model(catalog, load_model, choices, sid, spec, case, blend)
             out = Path(tempfile.mkdtemp(prefix="studio-video-")) / f"{Path(path).stem}-stylized.mp4"
-            events: queue.Queue[VideoProgress] = queue.Queue()
-            stop = threading.Event()
-            outcome: list[Any] = []
 
-            def report(p: VideoProgress) -> bool:
-                events.put(p)
-                return not stop.is_set()
-
-            def work() -> None:
-                outcome.append(attempt(lambda: stylize_video(
+            def work(report: Callable[[VideoProgress], bool]) -> Path | Exception:
+                # report says False once the page left or cancelled: it stops at the next frame, writes nothing
+                return attempt(lambda: stylize_video(
                     model, path, out, style=mix, intensity=float(amount), preserve_color=bool(keep),
                     max_size=int(side), stabilize=float(strength), on_progress=report,
-                ), out.parent))  # fmt: skip
+                ), out.parent)  # fmt: skip
 
-            thread = threading.Thread(target=work, daemon=True)
-            thread.start()
-            try:
-                while thread.is_alive():
-                    try:
-                        p = events.get(timeout=0.5)
-                    except queue.Empty:
-                        continue
-                    total = f" of {p.frames}" if p.frames else ""
-                    eta = f" · about {p.eta:.0f} s left" if p.eta is not None else ""
-                    yield f"Frame {p.frame}{total} · {p.elapsed:.0f} s{eta}", gr.update()
-            finally:
-                stop.set()  # the page cancelled or left: the worker stops at its next frame, writes nothing
-            thread.join()
-            done = outcome[0] if outcome else RuntimeError("stopped unexpectedly")
-            if isinstance(done, Cancelled):
-                raise gr.Error("Cancelled.")
-            if isinstance(done, StudioError):
-                raise gr.Error(str(done))
+            job: Streamed[VideoProgress, Path | Exception] = Streamed(work)
+            yield "Reading the video…", None  # the last result goes at once: it is not this one
+            for batch in job.updates(every=UPDATE_SECONDS):
+                yield progress_text(batch[-1]), gr.update()
+            done = job.outcome
             if isinstance(done, Exception):
-                raise gr.Error(f"video failed: {done}")
+                raise failure(done)
             yield "Done: H.264 mp4 with the original sound.", str(done)
 
         inputs = [session, clip, style, use_case, stabilize, intensity, keep_color, max_side, *blend_weights]
         gpu = on_gpu(limits().video_seconds + 120)  # ZeroGPU: about real time at worst, plus loading
         event = go.click(gpu(run), inputs, [status, result], api_name="video", concurrency_limit=1,
                          concurrency_id="video")  # fmt: skip
-        cancel.click(None, cancels=[event], api_visibility="private")
+        # Cancel stops the job (its generator is closed: the worker stops at its next frame) and says so
+        cancel.click(lambda: ("Cancelled.", None), None, [status, result], cancels=[event], queue=False,
+                     api_visibility="private")  # fmt: skip
     return style

@@ -7,36 +7,24 @@ is printed), to be looked at.
 from __future__ import annotations
 
 import re
-import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from browser import ARGS, CHROMIUM, needs_chromium, served
 from conftest import synthetic_photo
 from PIL import Image
 
 pytest.importorskip("gradio")
 playwright = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
-pytestmark = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium")
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from ui import build_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = build_app(tmp_path_factory.mktemp("data"))
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with served(tmp_path_factory.mktemp("data")) as address:
+        yield address
 
 
 @pytest.fixture

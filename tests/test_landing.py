@@ -9,14 +9,13 @@ Debian's Chromium; skipped without them). Screenshots go to the test's temp fold
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
+from browser import ARGS, CHROMIUM, needs_chromium, served
 from conftest import stripes, synthetic_photo, tiny_model
 from PIL import Image, ImageOps
 
@@ -25,8 +24,6 @@ from studio.data import builtin_content
 
 gr = pytest.importorskip("gradio")
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1440, "height": 900}
 
@@ -124,13 +121,11 @@ def test_model_card_says_the_settings_in_words_and_shows_the_painting_and_a_resu
 
 # --- in the browser -------------------------------------------------------------------------------------------
 playwright = pytest.importorskip("playwright.sync_api")
-browser_only = pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium")
 
 
 @pytest.fixture(scope="module")
 def studio_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """One in-process studio for the module; the sessions it issues are recorded (to give one a model)."""
-    from ui import build_app
     from ui.store import ModelStore
 
     issued: list[str] = []
@@ -144,18 +139,10 @@ def studio_page(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     data = tmp_path_factory.mktemp("data")
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(ModelStore, "new_session", recorded)
-        demo = build_app(data)
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-        try:
-            with playwright.sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-                yield {"url": f"http://127.0.0.1:{port}/", "browser": browser, "issued": issued, "data": data}
-                browser.close()
-        finally:
-            demo.close()
+        with served(data) as url, playwright.sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            yield {"url": url, "browser": browser, "issued": issued, "data": data}
+            browser.close()
 
 
 def _open(studio_page: dict[str, Any], viewport: dict[str, int]) -> Any:
@@ -165,7 +152,7 @@ def _open(studio_page: dict[str, Any], viewport: dict[str, int]) -> Any:
     return page
 
 
-@browser_only
+@needs_chromium
 def test_landing_says_what_to_do_and_a_picked_preset_shows_on_a_photo(studio_page: dict, tmp_path: Path) -> None:
     page = _open(studio_page, DESKTOP)
     header = page.locator("#header").inner_text()
@@ -191,7 +178,7 @@ def test_landing_says_what_to_do_and_a_picked_preset_shows_on_a_photo(studio_pag
     print(f"screenshots: {tmp_path}")
 
 
-@browser_only
+@needs_chromium
 def test_phone_reaches_every_preset_and_tab_with_nothing_sideways(studio_page: dict, tmp_path: Path) -> None:
     page = _open(studio_page, PHONE)
     for tab in page.get_by_role("tab").all():  # no "…" menu: every tab is on the page, inside its width
@@ -212,7 +199,7 @@ def test_phone_reaches_every_preset_and_tab_with_nothing_sideways(studio_page: d
     print(f"screenshot: {tmp_path / 'landing-phone.png'}")
 
 
-@browser_only
+@needs_chromium
 def test_a_non_image_upload_is_refused_at_upload_by_its_own_name(studio_page: dict, tmp_path: Path) -> None:
     page = _open(studio_page, DESKTOP)
     bad = tmp_path / "notaphoto.jpg"
@@ -231,7 +218,7 @@ def test_a_non_image_upload_is_refused_at_upload_by_its_own_name(studio_page: di
     page.screenshot(path=str(tmp_path / "bad-upload.png"))
 
 
-@browser_only
+@needs_chromium
 def test_output_downloads_in_one_click_and_shows_a_model_card(studio_page: dict, tmp_path: Path) -> None:
     from ui.store import ModelStore
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
 from pathlib import Path
 
 import pytest
+from browser import ARGS, CHROMIUM, needs_chromium, serve
 from conftest import stripes, tiny_model
 from PIL import Image
 
@@ -125,8 +125,6 @@ def test_a_removed_pick_is_forgotten_and_goes_with_its_session(tmp_path: Path) -
 
 
 # --- in the real page ----------------------------------------------------------------------------------------
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
 def _options(page: object, box: str, shot: Path | None = None) -> list[str]:
@@ -147,16 +145,7 @@ def _chosen(page: object, box: str) -> str:
     return page.locator(f"{box} input").input_value()  # type: ignore[attr-defined]
 
 
-def _serve(data: Path, port: int) -> object:
-    """The studio on ``data``, in this process: a restart is a new app (and store) on the same data folder."""
-    from ui import build_app
-
-    demo = build_app(data)
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    return demo
-
-
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium")
+@needs_chromium
 def test_every_list_shows_the_sessions_models_after_a_reload_and_a_restart(tmp_path: Path) -> None:
     playwright = pytest.importorskip("playwright.sync_api")
     from appserver import free_port
@@ -165,7 +154,7 @@ def test_every_list_shows_the_sessions_models_after_a_reload_and_a_restart(tmp_p
     shots.mkdir()
     data, port = tmp_path / "data", free_port()
     url = f"http://127.0.0.1:{port}/"
-    demo = _serve(data, port)
+    demo = serve(data, port)[0]
     Image.fromarray(stripes(96, 96, period=12)).save(tmp_path / "la_muse.png")
     lists = ["#preview-style", "#video-style", "#cam-style"]
     with playwright.sync_playwright() as p:
@@ -208,7 +197,7 @@ def test_every_list_shows_the_sessions_models_after_a_reload_and_a_restart(tmp_p
             assert store.selection(sid) == (f"mine:{first.key}", first.key)
 
             demo.close()  # a restart: a new app and store on the same data folder, the page kept open
-            demo = _serve(data, port)
+            demo = serve(data, port)[0]
             for attempt in range(3):  # the page may be reconnecting itself as the server comes back
                 try:
                     page.goto(url)

@@ -4,13 +4,12 @@ real browser, with downloads named after the photo and the style."""
 from __future__ import annotations
 
 import re
-import shutil
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
+from browser import ARGS, CHROMIUM, needs_chromium, served
 from conftest import synthetic_photo, tiny_model
 from PIL import Image
 
@@ -74,26 +73,15 @@ def test_download_names() -> None:
 
 
 playwright = pytest.importorskip("playwright.sync_api")
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from ui import build_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = build_app(tmp_path_factory.mktemp("data"))
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with served(tmp_path_factory.mktemp("data")) as address:
+        yield address
 
 
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium")
+@needs_chromium
 def test_the_result_follows_the_photo_and_the_style_without_a_button(url: str, tmp_path: Path) -> None:
     _photo(200, 150, 5).save(tmp_path / "my holiday.png")
     with playwright.sync_playwright() as p:

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import shutil
-import socket
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +13,7 @@ from typing import Any
 
 import pytest
 import torch
+from browser import ARGS, CHROMIUM, needs_chromium, served
 from conftest import stripes, tiny_model
 from PIL import Image
 
@@ -245,26 +244,15 @@ def test_buttons_follow_the_training_and_the_status_speaks_human(tmp_path: Path,
 
 
 # --- the real page ------------------------------------------------------------------------------------------------
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    from ui import build_app
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = build_app(tmp_path_factory.mktemp("data"))
-    demo.queue().launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        demo.close()
+    with served(tmp_path_factory.mktemp("data")) as address:
+        yield address
 
 
-@pytest.mark.skipif(shutil.which(CHROMIUM) is None, reason="needs Debian's chromium")
+@needs_chromium
 def test_train_tab_in_the_first_viewport_with_honest_buttons(url: str, tmp_path: Path) -> None:
     playwright = pytest.importorskip("playwright.sync_api")
     Image.fromarray(stripes(128, 128, period=12)).save(tmp_path / "painting.png")

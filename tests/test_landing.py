@@ -200,6 +200,27 @@ def test_phone_reaches_every_preset_and_tab_with_nothing_sideways(studio_page: d
 
 
 @needs_chromium
+def test_the_keyboard_reaches_every_tab_and_preset_opens_a_tab_and_moves_a_slider(studio_page: dict) -> None:
+    page = _open(studio_page, DESKTOP)
+    focused = "() => { const e = document.activeElement; return [e.getAttribute('role'), e.innerText.trim()]; }"
+    reached = []
+    for _ in range(len(studio.presets()) + 8):  # from the top of the page: the tabs, then the gallery
+        page.keyboard.press("Tab")
+        reached.append(tuple(page.evaluate(focused)))
+    tabs = [text for role, text in reached if role == "tab"]
+    assert tabs == ["Styles", "Train", "Preview", "Output", "Video", "Webcam"]  # in Create ML's order
+    assert {p.title for p in studio.presets()} <= {text for _, text in reached}  # every preset by keyboard
+    page.get_by_role("tab", name="Train").focus()
+    page.keyboard.press("Enter")
+    assert page.get_by_role("tab", selected=True).inner_text() == "Train"
+    strength = page.locator("#train-strength input[type=range]")
+    before = float(strength.input_value())
+    strength.focus()
+    page.keyboard.press("ArrowRight")
+    assert float(strength.input_value()) > before  # a slider moves from the keyboard
+
+
+@needs_chromium
 def test_a_non_image_upload_is_refused_at_upload_by_its_own_name(studio_page: dict, tmp_path: Path) -> None:
     page = _open(studio_page, DESKTOP)
     bad = tmp_path / "notaphoto.jpg"

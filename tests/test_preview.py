@@ -113,14 +113,20 @@ def test_the_result_follows_the_photo_and_the_style_without_a_button(url: str, t
             handle = page.locator('#preview-result [data-testid="slider"]')
             assert handle.get_attribute("tabindex") == "0" and handle.get_attribute("role") == "slider"
             handle.focus()
-            start = handle.bounding_box()["x"]  # type: ignore[index]
+            x = "() => document.querySelector('#preview-result [data-testid=\"slider\"]').getBoundingClientRect().x"
+            start = page.evaluate(x)
             for _ in range(4):
                 page.keyboard.press("ArrowLeft")
-            moved = handle.bounding_box()["x"]  # type: ignore[index]
-            assert moved < start - 20, (start, moved)
+            page.wait_for_function(f"() => ({x})() < {start - 20}", timeout=5_000)  # the page redraws it
+            moved = page.evaluate(x)
             page.keyboard.press("End")
-            assert handle.bounding_box()["x"] > moved + 100  # type: ignore[index]
-            assert int(handle.get_attribute("aria-valuenow") or 0) >= 95
+            page.wait_for_function(f"() => ({x})() > {moved + 100}", timeout=5_000)
+            # its value is relabelled on the next animation frame
+            page.wait_for_function(
+                "() => +document.querySelector('#preview-result [data-testid=\"slider\"]')"
+                ".getAttribute('aria-valuenow') >= 95",
+                timeout=5_000,
+            )
             page.screenshot(path=str(tmp_path / "preview.png"))
             print(f"screenshot: {tmp_path / 'preview.png'}")
         finally:

@@ -117,10 +117,10 @@ ProgressCallback = Callable[[Progress], Any]
 # batch (8 on a GPU, 2 on the CPU), and the seconds around the iterations (imports, loss network, content,
 # warm-up). GPU: an H200; the video row from the presets' run (bench/RESULTS.md). CPU: 2 cores (x86-64, AVX2).
 _ITERATION_SECONDS = {
-    ("cuda", "image"): 1 / 44.8,
+    ("cuda", "image"): 1 / 52.0,
     ("cuda", "video"): 1 / 80,
-    ("cpu", "image"): 2.93,
-    ("cpu", "video"): 1.49,
+    ("cpu", "image"): 2.56,
+    ("cpu", "video"): 1.36,
 }
 _SETUP_SECONDS = {"cuda": 8.5, "cpu": 8.0}
 _MEASURED_BATCH = {"cuda": 8, "cpu": 2}

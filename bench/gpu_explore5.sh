@@ -3,12 +3,7 @@
 # style statistics at the layers after each pooling (relu1_1..relu4_1, as in AdaIN/WCT), content at relu3_3,
 # and a lighter first style layer, each at strengths 5 and 10 beside the default, on the 12 explore paintings.
 # Needs carried .gpu/data/{content,photos,faces,styles-bench}, .gpu/vgg and .bench-site. Results go to $OUT.
-set -u
-export PYTHONUNBUFFERED=1 STUDIO_CACHE=/tmp/cache
-OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" /tmp/cache $R/sheets
-D=.gpu/data
-T0=$(date +%s)
-python3 bench/widen_vgg.py
+source bench/gpu_prelude.sh
 EXPLORE=$(ls $D/styles-bench/*.jpg | awk 'NR%3==1' | sed 's|^|../|')
 LEFT=$(( ${BUDGET:-565} - ($(date +%s) - T0) ))
 (cd bench && timeout $((LEFT - 15)) python3 quality.py --styles $EXPLORE --photos ../$D/photos --faces ../$D/faces \

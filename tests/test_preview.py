@@ -4,12 +4,11 @@ real browser, with downloads named after the photo and the style."""
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from browser import ARGS, CHROMIUM, needs_chromium, served
+from browser import ARGS, CHROMIUM, needs_chromium
 from conftest import synthetic_photo, tiny_model
 from PIL import Image
 
@@ -73,12 +72,6 @@ def test_download_names() -> None:
 
 
 playwright = pytest.importorskip("playwright.sync_api")
-
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with served(tmp_path_factory.mktemp("data")) as address:
-        yield address
 
 
 @needs_chromium

@@ -7,13 +7,13 @@ from __future__ import annotations
 import dataclasses
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import torch
-from browser import ARGS, CHROMIUM, needs_chromium, served
+from browser import ARGS, CHROMIUM, needs_chromium
 from conftest import stripes, tiny_model
 from PIL import Image
 
@@ -244,12 +244,6 @@ def test_buttons_follow_the_training_and_the_status_speaks_human(tmp_path: Path,
 
 
 # --- the real page ------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with served(tmp_path_factory.mktemp("data")) as address:
-        yield address
 
 
 @needs_chromium

@@ -23,6 +23,9 @@ Re-make the starts with (``--styles`` folders and files; the content photos are 
 
     python -m studio.pretrain --content PHOTOS --styles presets/*/style.jpg PAINTINGS/ --use-case image \\
         -o studio/weights/init-image.safetensors
+
+Stage 2 alone, continuing a start with the current recipe (``--photo-iterations 0 --start FILE``), is how the
+shipped image start was last re-made after the recipe changed (``bench/gpu_explore6.sh``).
 """
 
 from __future__ import annotations

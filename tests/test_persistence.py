@@ -6,23 +6,37 @@ Store-level tests with tiny seeded models (well under a second each), then one r
 stopped before its first step (stores nothing, but gives the page its session), models added to that
 session's store from here, a reload, a pick, a restart (a new app and store on the same data folder, in this
 process: a subprocess would add two ~10 s starts). Screenshots go to the test's temp folder (path printed).
+
+The Train tab's right column (validation image, loss curves, snapshots with their labels, how the last run
+ended) is kept in the run folder: its bookkeeping (ui.runs), the handlers with a fake trainer across a
+restart, then a real tiny CPU training with a snapshot in Chromium, reloaded and restarted.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import logging
 import re
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
+import torch
 from browser import ARGS, CHROMIUM, needs_chromium, serve
 from conftest import stripes, tiny_model
 from PIL import Image
+from safetensors.torch import save_file
 
-from studio import StudioError
+from studio import Progress, StudioError, TrainConfig
+from studio.limits import Limits, StopFlag
 from studio.model import StyleModel
+from studio.session import CHECKPOINT_FILE, SESSION_FILE, checkpoint_state
 from ui import output_tab
+from ui.runs import VIEW, View, add_snapshot, read_rows, read_status, read_view, save_progress, save_status
 from ui.store import ModelStore, file_stem, model_label
+from ui.train_tab import Trainings
 
 
 def _model(names: tuple[str, ...] = ("la_muse",), iterations: int = 500, seed: int = 0) -> StyleModel:
@@ -124,6 +138,164 @@ def test_a_removed_pick_is_forgotten_and_goes_with_its_session(tmp_path: Path) -
     assert not store.known(sid) and store._cache.get(f"selected:{sid}") is None
 
 
+# --- the Train tab's right column, kept in the run folder ------------------------------------------------------
+def _rows(last: int, first: int = 2) -> list[dict[str, Any]]:
+    return [
+        {"iteration": i, "loss": 1.0 / i, "kind": k} for i in range(first, last + 1, 2) for k in ("style", "content")
+    ]
+
+
+def _pixels(image: Image.Image | None) -> bytes:
+    assert image is not None
+    return image.convert("RGB").tobytes()
+
+
+def test_a_runs_curves_image_and_snapshots_are_kept_whole_in_its_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    folder = tmp_path / "run-1"
+    red, green = Image.new("RGB", (64, 32), (200, 40, 40)), Image.new("RGB", (64, 32), (40, 200, 40))
+    assert read_view(folder) == View()  # nothing kept yet: nothing shown, no error
+    assert save_progress(folder, _rows(10), red)
+    assert add_snapshot(folder, green, "la_muse · snapshot at 4") and add_snapshot(
+        folder, red, "la_muse · snapshot at 8"
+    )
+    assert save_status(folder, "Last training: **la_muse · video · 10 it**, finished")
+    shown = read_view(folder)
+    assert shown.rows == _rows(10) and _pixels(shown.image) == _pixels(red)
+    assert [(_pixels(i), label) for i, label in shown.snapshots] == [
+        (_pixels(green), "la_muse · snapshot at 4"),
+        (_pixels(red), "la_muse · snapshot at 8"),
+    ]
+    assert shown.status == "Last training: **la_muse · video · 10 it**, finished"
+    assert read_rows(folder, until=4) == _rows(4)  # a resume from the checkpoint at 4 redraws the rest
+    save_progress(folder, _rows(12), green)  # the run goes on ("Train more"): its earlier ending is forgotten
+    assert read_status(folder) is None
+
+    # A write cut short (the disk fills mid-PNG): logged, not raised (the training goes on); the PNG it was
+    # replacing stays whole, and no temporary file is left beside it.
+    def half_written(self: Image.Image, fp: Any, format: str | None = None, **params: Any) -> None:
+        Path(fp).write_bytes(b"\x89PNG\r\n\x1a\n half a picture")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", half_written)
+    with caplog.at_level(logging.WARNING, logger="studio.ui"):
+        assert not save_progress(folder, _rows(14), red)
+        assert not add_snapshot(folder, red, "la_muse · snapshot at 14")
+    monkeypatch.undo()
+    assert "No space left on device" in caplog.text
+    shown = read_view(folder)
+    assert shown.rows == _rows(14) and _pixels(shown.image) == _pixels(green)  # each file whole, old or new
+    assert [label for _, label in shown.snapshots] == ["la_muse · snapshot at 4", "la_muse · snapshot at 8"]
+    kept = ["latest.png", "rows.json", "snapshot-001.png", "snapshot-002.png", "snapshots.json"]
+    assert sorted(p.name for p in (folder / VIEW).iterdir()) == kept
+
+    # A process killed mid-write leaves its temporary file: never read. A file damaged some other way is
+    # left out with a warning, and a list naming a file of its own is not followed.
+    view = folder / VIEW
+    (view / ".rows.json.x1.tmp.json").write_text('[{"iteration": 99, "lo')
+    (view / ".latest.png.x2.tmp.png").write_bytes(b"\x89PNG\r\n\x1a\n half")
+    assert read_view(folder) == shown
+    (view / "rows.json").write_text('[{"iteration": 2, "loss": 0.5, "ki')
+    (view / "latest.png").write_bytes(b"\x89PNG\r\n\x1a\n half")
+    (view / "snapshots.json").write_text('[{"file": "../../session.json", "label": "x"}, {"file": "snapshot-002.png"}]')
+    with caplog.at_level(logging.WARNING, logger="studio.ui"):
+        assert read_view(folder) == View()
+    assert "rows.json: unreadable" in caplog.text and "ignored a snapshot entry" in caplog.text
+
+
+class _Trainer:
+    """Quacks like studio.Trainer for the Train tab: ``step`` s an iteration, a report (with a validation image)
+    every 2, a checkpoint at the end: a run folder as the engine leaves it, but for the session file's content."""
+
+    step = 0.05
+
+    def __init__(self, styles: list[str] | None, content: Any, config: TrainConfig, *, validation: Any = None,
+                 session_dir: Path, cancel: StopFlag, start: int = 0) -> None:  # fmt: skip
+        self.config, self.target, self.iteration, self.cancelled = config, config.iterations, start, False
+        self.session_dir, self._cancel, self.device = session_dir, cancel, torch.device("cpu")
+        self.validation_image = Image.new("RGB", (32, 32), (90, 90, 200))
+        session_dir.mkdir(parents=True, exist_ok=True)
+
+    @staticmethod
+    def resume(folder: Path, more: int | None = None, *, cancel: StopFlag) -> _Trainer:
+        done, target = checkpoint_state(folder) or (0, 0)
+        config = TrainConfig(iterations=done + more if more else target, use_case="video", report_interval=2)
+        return _Trainer(None, None, config, session_dir=folder, cancel=cancel, start=done)
+
+    def run(self, report: Callable[[Progress], Any]) -> StyleModel:
+        (self.session_dir / SESSION_FILE).write_text("{}")  # the engine writes its session file first
+        while self.iteration < self.target and not self._cancel.is_set():
+            time.sleep(self.step)
+            self.iteration += 1
+            if self.iteration % 2 == 0:
+                shade = Image.new("RGB", (32, 32), (10 * self.iteration, 0, 0))
+                report(
+                    Progress(self.iteration, self.target, 2.0 / self.iteration, 1.0, self.step * self.iteration, shade)
+                )
+        meta = {"iteration": str(self.iteration), "target": str(self.target)}
+        save_file({"x": torch.zeros(1)}, str(self.session_dir / CHECKPOINT_FILE), meta)
+        self.cancelled = self._cancel.is_set()
+        return self.snapshot()
+
+    def snapshot(self) -> StyleModel:
+        return _model(iterations=self.iteration)
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+    def release(self) -> None:
+        pass
+
+
+def _trainings(data: Path) -> Trainings:
+    """The Train tab's handlers on the data folder ``data``: a new one is a restarted studio."""
+    store = ModelStore(data / "store", runs=data / "sessions")
+    return Trainings(store, _Trainer, _Trainer.resume, data / "sessions", dataclasses.replace(Limits()))
+
+
+def test_the_train_tabs_last_run_is_back_after_a_reload_and_a_restart(tmp_path: Path, style_path: Path) -> None:
+    tab = _trainings(tmp_path)
+    stream = tab.train(None, [str(style_path)], None, None, 5, 256, "video", 10)
+    sid = next(stream)[0]
+    shots: list[Any] = []
+    for out in stream:
+        if not shots and str(out[1]).startswith("Iteration"):
+            _, shots, label = tab.snapshot(sid, shots)  # pressed while it trains
+    live = out
+    assert str(live[1]).startswith("Training done at iteration 10") and label.startswith("la_muse · snapshot at ")
+
+    for again in (tab, _trainings(tmp_path)):  # a reload, then a restart on the same data folder
+        sid_back, status, models = again.restore(None, sid)
+        assert sid_back == sid and len(models["choices"]) == 2
+        assert status.startswith("Last training: **la_muse · video · 10 it**, finished (")
+        image, plot, gallery = again.view(sid)
+        assert _pixels(image) == _pixels(live[2])  # the last validation image
+        assert plot["value"].to_dict("records") == live[3].to_dict("records") and plot["x_lim"] == [0, 10]
+        assert [g[1] for g in gallery] == [label] and _pixels(gallery[0][0]) == _pixels(shots[0][0])
+
+    restarted = _trainings(tmp_path)
+    *_, last = restarted.more(sid, 4)  # Train more after a restart: the curve goes on from the kept rows
+    assert str(last[1]).startswith("Training done at iteration 14")
+    assert last[3]["iteration"].tolist() == [i for i in range(2, 15, 2) for _ in range(2)]
+    assert restarted.last_status(sid).startswith("Last training: **la_muse · video · 14 it**, finished (")
+    assert restarted.view(sid)[2][0][1] == label  # the run's snapshot is still in its gallery
+
+    stream = restarted.train(sid, [str(style_path)], None, None, 5, 256, "video", 10)  # a new run, stopped
+    for out in stream:
+        if str(out[1]).startswith("Iteration") and not restarted.registry.get(sid).stop.is_set():
+            restarted.stop(sid)
+    reached = int(re.findall(r"at iteration (\d+)", out[1])[0])
+    ended = f"Last training: **la_muse · video · {reached} it**, stopped at iteration {reached} of 10 ("
+    assert reached < 10 and restarted.restore(None, sid)[1].startswith(ended)
+    assert restarted.view(sid)[2] == {"__type__": "update"}  # the new run has no snapshot: no gallery
+    folder = restarted.continuable(sid)
+    assert folder is not None
+    (folder / VIEW / "status.json").unlink()  # as a "Train more" cut short by a restart leaves it
+    said = _trainings(tmp_path).restore(None, sid)[1]
+    assert said == f"Last training: stopped at iteration {reached} of 10, before its model was stored."
+
+
 # --- in the real page ----------------------------------------------------------------------------------------
 
 
@@ -221,6 +393,81 @@ def test_every_list_shows_the_sessions_models_after_a_reload_and_a_restart(tmp_p
             page.get_by_role("tab", name="Preview").click()
             page.set_viewport_size({"width": 390, "height": 844})
             page.screenshot(path=str(shots / "restart-preview-phone.png"), full_page=True)
+            print(f"screenshots: {shots}")
+        finally:
+            browser.close()
+            demo.close()
+
+
+def _train_tab_back(page: Any, snap_label: str, done: str) -> None:
+    """The Train tab shows the last run: its status line, the gallery with the snapshot's label, the loss
+    curves and the last validation image."""
+    page.get_by_role("tab", name="Train").click()
+    page.locator("#train-status").get_by_text(done).wait_for(timeout=30_000)
+    page.locator("#train-snapshots").get_by_text(snap_label).wait_for(timeout=30_000)
+    page.locator("#train-snapshots img").first.wait_for(state="visible", timeout=10_000)
+    page.locator("#train-preview img").wait_for(state="visible", timeout=10_000)
+    page.wait_for_function(  # the preview's image is loaded, not an empty frame
+        "() => { const i = document.querySelector('#train-preview img'); return i && i.naturalWidth > 0 }",
+        timeout=10_000,
+    )
+    plot = page.locator("#train-plot")
+    plot.locator("canvas, svg").first.wait_for(state="visible", timeout=30_000)
+    assert "Losses" in plot.inner_text() and "Empty" not in plot.inner_text()
+
+
+@needs_chromium
+def test_the_train_tab_shows_the_last_run_after_a_reload_and_a_restart(tmp_path: Path) -> None:
+    """A real tiny CPU training (video, 10 iterations, a snapshot pressed while it runs), then a reload and a
+    restart: the Train tab shows its status, validation image, loss curves and snapshot gallery again."""
+    playwright = pytest.importorskip("playwright.sync_api")
+    from appserver import free_port
+
+    shots = tmp_path / "shots"
+    shots.mkdir()
+    data, port = tmp_path / "data", free_port()
+    url = f"http://127.0.0.1:{port}/"
+    demo = serve(data, port)[0]
+    Image.fromarray(stripes(96, 96, period=12)).save(tmp_path / "la_muse.png")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        page = browser.new_page(viewport={"width": 1440, "height": 900})
+        try:
+            page.goto(url)
+            page.get_by_role("tab", name="Train").click()
+            page.locator("#train-styles input[type=file]").set_input_files(str(tmp_path / "la_muse.png"))
+            page.locator("#train-usecase").get_by_text("video").click()
+            iterations = page.locator("#train-iterations input[type=number]")
+            iterations.fill("10")
+            iterations.press("Tab")
+            page.locator("#train-go").click()
+            status = page.locator("#train-status")
+            status.get_by_text(re.compile(r"Iteration \d of 10")).wait_for(timeout=120_000)
+            page.locator("#train-snapshot").click()
+            gallery = page.locator("#train-snapshots")
+            gallery.get_by_text(re.compile(r"la_muse · snapshot at \d")).wait_for(timeout=30_000)
+            snap_label = gallery.get_by_text(re.compile(r"la_muse · snapshot at \d")).first.inner_text().strip()
+            status.get_by_text("Training done at iteration 10").wait_for(timeout=120_000)
+            page.screenshot(path=str(shots / "trained.png"))
+
+            done = "Last training: la_muse · video · 10 it, finished"
+            page.reload()
+            _train_tab_back(page, snap_label, done)
+            page.screenshot(path=str(shots / "reload-train.png"))
+            page.screenshot(path=str(shots / "reload-train-full.png"), full_page=True)  # the gallery's captions
+
+            demo.close()  # a restart: a new app and store on the same data folder
+            demo = serve(data, port)[0]
+            for attempt in range(3):  # the page may be reconnecting itself as the server comes back
+                try:
+                    page.goto(url)
+                    break
+                except playwright.Error:
+                    if attempt == 2:
+                        raise
+                    page.wait_for_timeout(1000)
+            _train_tab_back(page, snap_label, done)
+            page.screenshot(path=str(shots / "restart-train.png"))
             print(f"screenshots: {shots}")
         finally:
             browser.close()

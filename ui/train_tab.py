@@ -25,19 +25,37 @@ from studio import Progress, StudioError, TrainConfig, Trainer, default_use_case
 from studio.data import check_pixels, gather_content
 from studio.limits import Budget, Limits, Stopped
 from studio.media import open_image
-from studio.session import CHECKPOINT_FILE
+from studio.session import CHECKPOINT_FILE, checkpoint_state, read_session
 from studio.training import release_memory
 
 from .common import image_path, refuse, user_errors
 from .gpu import on_gpu
-from .runs import Busy, Registry, Run, RunFolders
-from .store import ModelStore
+from .runs import (
+    FINISHED,
+    SAVE_SECONDS,
+    VIEW,
+    Busy,
+    Registry,
+    Run,
+    RunFolders,
+    add_snapshot,
+    read_rows,
+    read_status,
+    read_view,
+    save_progress,
+    save_status,
+)
+from .store import ModelStore, style_title
 from .streaming import Streamed, clock
 
 log = logging.getLogger("studio.ui")
 MIN_UPDATE_SECONDS = 0.4  # at most ~2.5 page updates a second; a GPU reports every 5 iterations, ~6 a second
 TICK_SECONDS = 1.0  # without a report, the status's clock still moves once a second
 STOPPING = "Stopping at the next iteration…"
+STILL_GOING = (
+    "A training of this session is still going, or stopping (its page was left): reload in a moment to see how "
+    "it ended."
+)
 THUMB_SIDE = 160  # px, the paintings' thumbnails
 FIT_SHARE = 0.9  # the one-click fix aims at this share of the job's time limit: an estimate is only a guide
 # On a CPU an iteration takes seconds: report every 2 (the first validation image comes early); a GPU every 5
@@ -151,7 +169,8 @@ class Trainings:
 
     def restore(self, sid: str | None, kept: str | None) -> tuple[Any, ...]:
         """Page load: take the browser's session back (only an id this studio issued and still keeps); say
-        so if a training of it was interrupted."""
+        so if a training of it was interrupted, else what its last training was. (Its run's images and curves
+        follow once the session is set: :meth:`view`.)"""
         if not self.store.known(sid):
             sid = None
             if kept and self.store.known(kept):
@@ -165,10 +184,53 @@ class Trainings:
             f"Training was interrupted at iteration {found[1]} of {found[2]} (the studio restarted). "
             "Press **Resume the interrupted training** to finish it from its last checkpoint."
             if found
-            else gr.update()
+            else self.last_status(sid) or gr.update()
         )
         choices = self.choices(sid)
         return sid, text, gr.update(choices=choices) if choices else gr.update()
+
+    def last_status(self, sid: str | None) -> str | None:
+        """The status line after a reload or a restart: how the session's last training ended, as its page
+        said it then; for one cut short before its end (no such line kept), what its folder shows."""
+        if not self.store.known(sid):
+            return None
+        if self.registry.active(sid):
+            return STILL_GOING
+        folder = self.continuable(sid)
+        if folder is None:
+            return None
+        said = read_status(folder)
+        state = checkpoint_state(folder)
+        if said is not None or state is None:
+            return said
+        done, target = state
+        try:
+            info = read_session(folder)
+            what = f"{style_title(info.style_names)} · {info.config.use_case} · {target} it, "
+        except StudioError:
+            what = ""
+        # a folder from before the view was kept (no view/): its marker tells whether its model was stored
+        if (folder / VIEW).is_dir() or not (folder / FINISHED).exists():
+            return f"Last training: {what}stopped at iteration {done} of {target}, before its model was stored."
+        return f"Last training: {what}{'finished' if done >= target else f'stopped at iteration {done}'}."
+
+    def view(self, sid: str | None) -> tuple[Any, Any, Any]:
+        """The right column after a reload or a restart (the session is set): the last run's validation image,
+        loss curves and snapshots with their labels, as its folder kept them. Nothing changes while a training
+        of the session streams (its own updates fill the column)."""
+        keep = gr.update(), gr.update(), gr.update()
+        if not self.store.known(sid) or self.registry.active(sid):
+            return keep
+        folder = self.continuable(sid)
+        if folder is None:
+            return keep
+        shown = read_view(folder)
+        plot: Any = gr.update()
+        if shown.rows:
+            state = checkpoint_state(folder)
+            end = max(r["iteration"] for r in shown.rows)
+            plot = gr.update(value=pd.DataFrame(shown.rows), x_lim=[0, max(end, state[1] if state else 0)])
+        return shown.image if shown.image is not None else gr.update(), plot, shown.snapshots or gr.update()
 
     # --- before training: the paintings, the estimate, the buttons ---------------------------------------------
     def thumbnails(self, files: list[str] | None) -> Any:
@@ -361,7 +423,11 @@ class Trainings:
         with user_errors():
             self.store.check_room(sid)
         last = self.registry.get(sid)
-        run = self.begin(sid, folder, last.rows if last is not None else None)  # the plot continues
+        # the plot continues: from memory, else (after a restart) from the rows the folder kept
+        rows = (
+            last.rows if last is not None and last.folder == folder else read_rows(folder, RunFolders.reached(folder))
+        )
+        run = self.begin(sid, folder, rows)
         try:
             yield from self.from_checkpoint(sid, run, lambda: self.resume_trainer(folder, int(n), cancel=run.stop))
         finally:
@@ -373,7 +439,7 @@ class Trainings:
             raise refuse("Nothing to resume: no training of this session was interrupted.")
         with user_errors():
             self.store.check_room(sid)
-        run = self.begin(sid, found[0])
+        run = self.begin(sid, found[0], read_rows(found[0], until=found[1]))  # the curve up to its checkpoint
         try:
             yield from self.from_checkpoint(sid, run, lambda: self.resume_trainer(found[0], cancel=run.stop))
         finally:
@@ -410,6 +476,9 @@ class Trainings:
                 image = p.image or image
             if batch:
                 last, heard = batch[-1], time.monotonic()
+                if heard - run.saved >= SAVE_SECONDS:  # kept for a reload or a restart (see view)
+                    run.saved = heard
+                    save_progress(run.folder, run.rows, image)
             assert last is not None
             # between reports (a CPU's take seconds) the countdown moves; every update carries the latest image
             # and curves, so an API client's stream has them in each "Iteration" line
@@ -427,6 +496,8 @@ class Trainings:
             self.pace[trainer.config.use_case] = _Pace(setup, last.elapsed / (last.iteration - start))
         if isinstance(outcome, Exception) and fresh and not (run.folder / CHECKPOINT_FILE).exists():
             self.folders.discard(run.folder)  # nothing trained, nothing to resume: nothing kept
+        elif last is not None:
+            save_progress(run.folder, run.rows, image)  # the whole curve and the last image
         if isinstance(outcome, Stopped):
             yield sid, self.stopped_early(run, start), image, gr.update(), gr.update()
             return
@@ -442,10 +513,11 @@ class Trainings:
         if run.stop.timed_out:
             done = f"stopped at this studio's limit of {self.bounds.train_seconds:g} s a job (STUDIO_MAX_TRAIN_SECONDS)"
         took = clock(time.monotonic() - run.started)
-        text = (
-            f"Training {done} at iteration {outcome.config.iterations} ({took}): **{entry.label}** is in Preview "
-            "and Output."
-        )
+        reached = outcome.config.iterations
+        text = f"Training {done} at iteration {reached} ({took}): **{entry.label}** is in Preview and Output."
+        ended = "finished" if reached >= trainer.target else f"stopped at iteration {reached} of {trainer.target}"
+        limit = f" at this studio's limit of {self.bounds.train_seconds:g} s a job" if run.stop.timed_out else ""
+        save_status(run.folder, f"Last training: **{entry.label}**, {ended}{limit} ({took}): in Preview and Output.")
         plot = pd.DataFrame(run.rows) if run.rows else gr.update()
         yield sid, text, image, plot, gr.update(choices=self.choices(sid), value=entry.key)
 
@@ -498,6 +570,7 @@ class Trainings:
             model = trainer.snapshot()
             entry = self.store.add(sid, model, snapshot=True)  # may refuse: iteration 0, session size
         image = model.stylize(trainer.validation_image, max_size=256)
+        add_snapshot(run.folder, image, entry.label)  # the gallery is back after a reload or a restart
         return gr.update(choices=self.choices(sid)), [*(shots or []), (image, entry.label)], entry.label
 
 
@@ -680,6 +753,9 @@ def build(
     )
     stored = _wire_training(tab, ui)
     _wire_controls(tab, ui)
+    # once the page load has set the session (a reload, a restarted studio): the last run's image, curves, snapshots
+    ui.session.change(tab.view, ui.session, [ui.preview, ui.plot, ui.snapshots], api_visibility="private",
+                      show_progress="hidden")  # fmt: skip
     return {
         "session": ui.session,
         "models": ui.models,

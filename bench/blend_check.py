@@ -18,8 +18,8 @@ from _common import table
 from PIL import Image, ImageDraw
 from quality import load_images, ssim, tile
 
-from studio.data import resolve_content
 from studio.presets import blend_model, preset, presets
+from studio.train.content import resolve_content
 
 
 def main() -> None:

@@ -22,10 +22,10 @@ from _common import parse_variant, table
 from PIL import Image, ImageDraw, ImageOps
 
 from studio.config import TrainConfig
-from studio.data import resolve_content
 from studio.device import resolve_device
-from studio.media import open_image, to_array
-from studio.training import Trainer
+from studio.io.media import open_image, to_array
+from studio.train.content import resolve_content
+from studio.train.trainer import Trainer
 
 
 def tile(img: Image.Image, size: int) -> Image.Image:

@@ -1,6 +1,6 @@
 """Core ML exports on real photos: file size and difference from PyTorch, per format and precision.
 
-Runs each exported file with the reference interpreters (studio.coreml_reference; Core ML itself needs
+Runs each exported file with the reference interpreters (studio.export.coreml_reference; Core ML itself needs
 macOS) on real photos, and prints the largest pre-normalisation activation deviation (why instance norm is
 kept in fp32). Without a model it uses the pre-trained start network (it reproduces photos, so its
 activations are realistic).
@@ -23,12 +23,12 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from studio.config import ModelConfig, NetworkConfig  # noqa: E402
-from studio.coreml import _CoreMLWrapper, read_spec  # noqa: E402
-from studio.coreml_reference import load_program, run_neural_network, run_program  # noqa: E402
-from studio.media import open_image, to_array  # noqa: E402
+from studio.export.coreml import _CoreMLWrapper, read_spec  # noqa: E402
+from studio.export.coreml_reference import load_program, run_neural_network, run_program  # noqa: E402
+from studio.io.media import open_image, to_array  # noqa: E402
 from studio.model import StyleModel, load  # noqa: E402
-from studio.networks import build_network  # noqa: E402
-from studio.start import load_init  # noqa: E402
+from studio.nn.networks import build_network  # noqa: E402
+from studio.train.start import load_init  # noqa: E402
 
 
 def _init_model(use_case: str) -> StyleModel:

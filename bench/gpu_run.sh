@@ -11,7 +11,7 @@ nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv,noheader
 python3 -c "import torch, PIL, safetensors; print('torch', torch.__version__, 'pillow', PIL.__version__)"
 if [ -n "${PRETRAIN_ITERS:-}" ]; then  # the pre-trained starts, shipped in studio/weights/
   for uc in image video; do
-    timeout 300 python3 -m studio.pretrain --content $D/content --styles $D/styles-train --use-case $uc \
+    timeout 300 python3 -m studio.train.pretrain --content $D/content --styles $D/styles-train --use-case $uc \
       --photo-iterations $PRETRAIN_ITERS --style-iterations ${STYLE_ITERS:-3000} \
       -o studio/weights/init-$uc.safetensors 2>&1 | tee -a "$OUT/pretrain.log"
     cp studio/weights/init-$uc.safetensors "$OUT/"

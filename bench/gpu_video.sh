@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Video files on the GPU machine: cutBunny through studio.video (frame engine: fp16, compiled, CUDA graphs,
+# Video files on the GPU machine: cutBunny through studio.infer.video (frame engine: fp16, compiled, CUDA graphs,
 # batches of 8), per frame and stabilized, timed end to end (decode + stylize + encode). Carried (ignored):
 # .gpu/av (the PyAV wheel), .gpu/photo/cutBunny.mp4; opencv is on the device image.
 set -u
@@ -10,7 +10,7 @@ python3 - <<'PY'
 import time
 import torch
 from studio.presets import preset
-from studio.video import probe, stylize_video
+from studio.infer.video import probe, stylize_video
 src = ".gpu/photo/cutBunny.mp4"
 info = probe(src)
 print(torch.cuda.get_device_name(), info)

@@ -24,7 +24,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from browser import ARGS, CHROMIUM, serve  # noqa: E402
 from playwright.sync_api import Page, sync_playwright  # noqa: E402
 
-from studio.data import builtin_content  # noqa: E402
+from studio.train.content import builtin_content  # noqa: E402
 
 STYLES = ["Neon lines", "Ink wash", "Woodcut"]
 IMAGES = "[...document.querySelectorAll('#preview-result img')]"

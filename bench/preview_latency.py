@@ -21,10 +21,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from studio.data import builtin_content
-from studio.frames import FrameStylizer
+from studio.infer.frames import FrameStylizer
+from studio.infer.preview import preview
 from studio.presets import load_spec
-from studio.preview import preview
+from studio.train.content import builtin_content
 
 
 def median_ms(fn: Callable[[], object], runs: int) -> float:

@@ -12,7 +12,7 @@ from _common import Timer  # noqa: F401  (puts the repo on sys.path)
 from torch.profiler import ProfilerActivity, profile
 
 from studio.config import TrainConfig
-from studio.training import Trainer
+from studio.train.trainer import Trainer
 
 
 def main() -> None:

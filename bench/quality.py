@@ -5,7 +5,7 @@
         [--strengths 1,5,8,10] [--iterations 500] [--variants studio ...] [--content TRAINING_PHOTOS]
 
 For every variant (a training recipe; ``studio`` is the default) and strength, one model per painting is
-trained (all at once, :func:`studio.bank.train_bank`: each model trains exactly as ``studio train`` would
+trained (all at once, :func:`studio.train.bank.train_bank`: each model trains exactly as ``studio train`` would
 train it alone), then every photo and face is stylized with it. Measured for each (painting, photo) pair:
 
 * style: cosine similarity of Magenta style embeddings (Ghiasi et al. 2017; the style-prediction network
@@ -40,12 +40,12 @@ import torch
 from _common import parse_variant, table
 from PIL import Image, ImageDraw, ImageOps
 
-from studio.bank import BankJob, train_bank
 from studio.config import LossRecipe
-from studio.data import resolve_content
 from studio.device import resolve_device
 from studio.model import StyleModel
-from studio.start import TEMPERATURE
+from studio.train.bank import BankJob, train_bank
+from studio.train.content import resolve_content
+from studio.train.start import TEMPERATURE
 
 ROOT = Path(__file__).resolve().parents[1]
 SSIM_SIDE = 256

@@ -14,7 +14,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from studio.quicklook import quicklook  # noqa: E402
+from studio.train.quicklook import quicklook  # noqa: E402
 
 
 def main() -> None:

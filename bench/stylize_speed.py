@@ -15,9 +15,9 @@ from _common import Timer, table
 
 from studio.config import ModelConfig, NetworkConfig
 from studio.device import resolve_device
+from studio.infer.stylize import run_network
 from studio.model import StyleModel
-from studio.networks import build_network
-from studio.stylize import run_network
+from studio.nn.networks import build_network
 
 
 def main() -> None:

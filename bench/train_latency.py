@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from a sourc
 
 from studio.config import TrainConfig  # noqa: E402
 from studio.device import resolve_device  # noqa: E402
-from studio.training import Trainer  # noqa: E402
+from studio.train.trainer import Trainer  # noqa: E402
 
 T_STUDIO = time.perf_counter()
 

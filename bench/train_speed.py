@@ -7,7 +7,7 @@ Variants (same network, loss network, recipe, batch, crop and data; only executi
   studio-eager    studio.Trainer without CUDA graphs: bf16 autocast, fused Adam, no host syncs
   studio          studio.Trainer as shipped: the same, with the whole step replayed from a CUDA graph
   studio+compile  studio with torch.compile on the forward pass (compiled code replayed in the graph)
-  bankK           studio.bank.train_bank with K models at once (its it/s counts model-iterations)
+  bankK           studio.train.bank.train_bank with K models at once (its it/s counts model-iterations)
 
 Prints iterations/s in steady state (after a warm-up), seconds per `--iterations`, and the speed-up over
 eager-fp32; plus each variant's one-off setup time (weights, data, compile).
@@ -21,16 +21,16 @@ import time
 import torch
 from _common import Timer, table
 
-from studio.bank import BankJob, train_bank
 from studio.config import STUDIO_RECIPE, NetworkConfig, TrainConfig, style_long_side, style_strength_weight
-from studio.data import load_pool, random_crops, resolve_content
 from studio.device import resolve_device
-from studio.images import resize_long, to_tensor
-from studio.losses import PerceptualLoss, style_targets
-from studio.lossnet import load_vgg
-from studio.media import open_image, to_array
-from studio.networks import build_network
-from studio.training import Trainer
+from studio.io.images import resize_long, to_tensor
+from studio.io.media import open_image, to_array
+from studio.nn.losses import PerceptualLoss, style_targets
+from studio.nn.lossnet import load_vgg
+from studio.nn.networks import build_network
+from studio.train.bank import BankJob, train_bank
+from studio.train.content import load_pool, random_crops, resolve_content
+from studio.train.trainer import Trainer
 
 
 def eager_baseline(style: str, content: str, n: int, warmup: int, batch: int, crop: int, dev: torch.device) -> dict:

@@ -22,8 +22,8 @@ import torch
 from cpu_speed import median_seconds  # the same timing as the CPU bench (this folder)
 
 from studio.config import NetworkConfig
-from studio.frames import _OnnxNet, _subpixel_upconvs
-from studio.networks import build_network, count_parameters
+from studio.infer.frames import _OnnxNet, _subpixel_upconvs
+from studio.nn.networks import build_network, count_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
 CANDIDATES = {

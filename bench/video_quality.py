@@ -20,12 +20,12 @@ import torch
 import torch.nn.functional as F
 
 from studio.config import TrainConfig, style_long_side, style_strength_weight
-from studio.data import builtin_content
-from studio.losses import PerceptualLoss, style_targets
-from studio.lossnet import load_vgg
-from studio.media import open_image, to_array
+from studio.io.media import open_image, to_array
 from studio.model import StyleModel, load
+from studio.nn.losses import PerceptualLoss, style_targets
+from studio.nn.lossnet import load_vgg
 from studio.presets import presets
+from studio.train.content import builtin_content
 
 
 def _tensor(rgb: np.ndarray) -> torch.Tensor:

@@ -22,12 +22,12 @@ import torch
 
 import studio
 from studio.config import TrainConfig, style_long_side
-from studio.losses import gram, style_targets
-from studio.lossnet import load_vgg
-from studio.media import open_image, to_array
+from studio.infer.temporal import mean_warping_error
+from studio.infer.video import frames_of, stylize_video
+from studio.io.media import open_image, to_array
+from studio.nn.losses import gram, style_targets
+from studio.nn.lossnet import load_vgg
 from studio.presets import preset
-from studio.temporal import mean_warping_error
-from studio.video import frames_of, stylize_video
 
 
 def _tensor(rgb: np.ndarray) -> torch.Tensor:

@@ -46,7 +46,7 @@ def front_matter(sdk: str) -> str:
 
 
 def build(out: Path, sdk: str) -> Path:
-    from studio.lossnet import prepare_weights
+    from studio.nn.lossnet import prepare_weights
 
     if sdk not in ("gradio", "docker"):
         raise SystemExit(f"error: --sdk must be gradio or docker, got {sdk!r}")

@@ -21,8 +21,8 @@ from PIL import Image, ImageDraw, ImageOps
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import studio  # noqa: E402
-from studio.data import builtin_content  # noqa: E402
 from studio.presets import blend_model  # noqa: E402
+from studio.train.content import builtin_content  # noqa: E402
 
 THUMB_SIDE = 150  # each half of a thumbnail (drawing | stylized photo), px
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "hubble_deep_field")

@@ -21,7 +21,7 @@ fi
 for uc in ${USE_CASES:-image video}; do
   (
     if [[ " ${PRETRAIN:-} " == *" $uc "* ]]; then
-      python3 -m studio.pretrain --content .gpu/data/content --styles .gpu/data/styles-train --use-case "$uc" \
+      python3 -m studio.train.pretrain --content .gpu/data/content --styles .gpu/data/styles-train --use-case "$uc" \
         --photo-iterations "${PRETRAIN_ITERATIONS:-4000}" --style-iterations "${STYLE_ITERATIONS:-3000}" \
         -o "studio/weights/init-$uc.safetensors" || exit 1
     fi

@@ -5,7 +5,7 @@
 
 Reads ``presets/<name>/style.jpg`` and ``preset.toml`` (suggested strength and density), writes
 ``presets/<name>/<use case>.safetensors`` and ``presets/all-<use case>.safetensors``. The single presets of a
-use case train side by side (:func:`studio.bank.train_bank`), each as ``studio train`` would train it (the
+use case train side by side (:func:`studio.train.bank.train_bank`), each as ``studio train`` would train it (the
 studio's pre-trained start and recipe) at its own strength and density, for longer than its default. The
 all-presets model (conditional instance norm) trains every preset at its own strength and density too, so a
 preset picked from it, or blended, looks like its own model. Models are stored in fp16 (half the size; they
@@ -26,8 +26,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
 from studio import TrainConfig, Trainer  # noqa: E402
-from studio.bank import BankJob, train_bank  # noqa: E402
 from studio.config import STUDIO_RECIPE, LossRecipe  # noqa: E402
+from studio.train.bank import BankJob, train_bank  # noqa: E402
 
 
 def _presets(only: str | None) -> list[Path]:

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
-from .api import create, resume  # noqa: E402
-from .config import TrainConfig  # noqa: E402
-from .errors import StudioError  # noqa: E402
-from .model import StyleModel, load  # noqa: E402
-from .presets import Preset, preset, presets  # noqa: E402
-from .preview import PreviewStep, preview  # noqa: E402
-from .quicklook import QuickLookProgress, quicklook  # noqa: E402
-from .training import Progress, Trainer, default_use_case, describe_seconds, estimate_seconds  # noqa: E402
+from studio.api import create, resume  # noqa: E402
+from studio.config import TrainConfig  # noqa: E402
+from studio.errors import StudioError  # noqa: E402
+from studio.infer.preview import PreviewStep, preview  # noqa: E402
+from studio.model import StyleModel, load  # noqa: E402
+from studio.presets import Preset, preset, presets  # noqa: E402
+from studio.train.quicklook import QuickLookProgress, quicklook  # noqa: E402
+from studio.train.trainer import Progress, Trainer, default_use_case, describe_seconds, estimate_seconds  # noqa: E402
 
 __all__ = [
     "Preset",

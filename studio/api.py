@@ -7,11 +7,11 @@ from collections.abc import Sequence
 
 import torch
 
-from .config import DEFAULT_ITERATIONS, TrainConfig
-from .data import ContentSpec
-from .device import resolve_device
-from .model import StyleModel
-from .training import ImageLike, ProgressCallback, Trainer
+from studio.config import DEFAULT_ITERATIONS, TrainConfig
+from studio.device import resolve_device
+from studio.model import StyleModel
+from studio.train.content import ContentSpec
+from studio.train.trainer import ImageLike, ProgressCallback, Trainer
 
 
 def create(

@@ -23,9 +23,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from .config import DEFAULT_ITERATIONS
-from .errors import StudioError, printable
-from .fileio import check_output_dir, check_output_file, short_name
+from studio.config import DEFAULT_ITERATIONS
+from studio.errors import StudioError, printable
+from studio.io.fileio import check_output_dir, check_output_file, short_name
 
 EXIT_ERROR = 2
 EXPORT_FORMATS = ("mlpackage", "mlmodel", "onnx")
@@ -180,7 +180,7 @@ def _ascii_digits(text: str) -> bool:
 def _check_output(path: str, overwrite: bool, inputs: Sequence[str]) -> Path:
     """train's -o: a .safetensors file in a writable folder; an existing file only if it is a studio model
     (a run redone or resumed into the same file) or with --overwrite."""
-    from .model import is_model_file
+    from studio.model import is_model_file
 
     out = Path(path)
     if out.suffix != ".safetensors":
@@ -210,9 +210,9 @@ def _save_model(model: Any, out: Path) -> Path:
 def _train(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .config import TrainConfig
-    from .device import resolve_device
-    from .training import Trainer, default_use_case, describe_seconds
+    from studio.config import TrainConfig
+    from studio.device import resolve_device
+    from studio.train.trainer import Trainer, default_use_case, describe_seconds
 
     inputs = [*args.styles, *(args.content or []), *([args.validation] if args.validation else [])]
     out = _check_output(args.output, args.overwrite, inputs)  # before any work: never train into the void
@@ -278,7 +278,7 @@ def _train(args: argparse.Namespace) -> int:
 def _stylize(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .data import resolve_content
+    from studio.train.content import resolve_content
 
     inputs = resolve_content(args.inputs, what="input")
     style = parse_style(args.style)
@@ -313,7 +313,7 @@ def parse_size(text: str, option: str) -> tuple[int, int]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from .model import load
+    from studio.model import load
 
     out = Path(args.output)
     fmt = args.format or out.suffix.lstrip(".")
@@ -331,13 +331,13 @@ def _export(args: argparse.Namespace) -> int:
         for option, value in (("--size", args.size), ("--sizes", args.sizes), ("--precision", args.precision)):
             if value is not None:
                 raise StudioError(f"{option} applies to Core ML exports; ONNX files take any size (--min/--max-size)")
-        from .export import check_onnx
+        from studio.export.onnx import check_onnx
 
         path = model.export_onnx(out, min_size=args.min_size or 64, max_size=args.max_size or 4096, **meta)
         diff = check_onnx(path, model)
         print(f"{printable(path)}: {_size_mb(path):.2f} MB, onnxruntime vs PyTorch max abs difference {diff:.2e}")
         return 0
-    from .coreml import check_coreml
+    from studio.export.coreml import check_coreml
 
     path = model.export_coreml(
         out,
@@ -364,8 +364,8 @@ def _size_mb(path: Path) -> float:
 def _quicklook(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .media import save_image
-    from .quicklook import quicklook
+    from studio.io.media import save_image
+    from studio.train.quicklook import quicklook
 
     out = Path(args.output)
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
@@ -399,12 +399,12 @@ def _quicklook(args: argparse.Namespace) -> int:
 def _model(args: argparse.Namespace, default_use_case: str) -> Any:
     """A model file, or a preset's model for ``--use-case``."""
     if args.model.startswith("preset:"):
-        from .presets import load_spec
+        from studio.presets import load_spec
 
         return load_spec(args.model, use_case=args.use_case, device=args.device)
     if args.use_case != default_use_case:
         raise StudioError("--use-case picks a preset's model; a model file has its own use case")
-    from .model import load
+    from studio.model import load
 
     return load(args.model, device=args.device)
 
@@ -412,7 +412,7 @@ def _model(args: argparse.Namespace, default_use_case: str) -> Any:
 def _video(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from .video import probe, stylize_video
+    from studio.infer.video import probe, stylize_video
 
     check_output_file(args.output, overwrite=args.overwrite, inputs=(args.input,))
     info = probe(args.input)  # a clear error before the model loads
@@ -433,7 +433,7 @@ def _video(args: argparse.Namespace) -> int:
 
 
 def _presets(args: argparse.Namespace) -> int:
-    from .presets import presets, presets_dir
+    from studio.presets import presets, presets_dir
 
     found = presets()
     if not found:
@@ -447,7 +447,7 @@ def _presets(args: argparse.Namespace) -> int:
 
 
 def _info(args: argparse.Namespace) -> int:
-    from .model import load
+    from studio.model import load
 
     model = load(args.model, device="cpu")  # checks the header against the file before reading anything big
     c = model.config
@@ -482,7 +482,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return EXIT_ERROR  # a bad option, its one line printed: a status, as for every other error
     if args.version:
-        from . import __version__
+        from studio import __version__
 
         print(f"studio {__version__}")
         return 0

@@ -25,7 +25,7 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .errors import StudioError
+from studio.errors import StudioError
 
 UseCase = Literal["image", "video"]
 USE_CASES: tuple[str, ...] = ("image", "video")
@@ -39,7 +39,7 @@ DENSITY_STEP = 4
 
 @dataclass(frozen=True)
 class NetworkConfig:
-    """Shape of the feed-forward transformation network (see :mod:`studio.networks`)."""
+    """Shape of the feed-forward transformation network (see :mod:`studio.nn.networks`)."""
 
     channels: tuple[int, int, int] = (32, 64, 128)  # full, 1/2 and 1/4 resolution
     num_residual: int = 5
@@ -97,10 +97,10 @@ class LossRecipe:
     style_weight: float = 2.0  # at strength 5
     tv_weight: float = 2e-5
     normalized: bool = True
-    # Channel means and covariance matched separately ("meancov", see studio.losses) rather than the raw Gram,
+    # Channel means and covariance matched separately ("meancov", see studio.nn.losses) rather than the raw Gram,
     # whose mean term dominates for ReLU features.
     style_stat: Literal["gram", "meancov"] = "meancov"
-    # A gentle fine-tune of the pre-trained start (studio.start): the shared weights at 5e-4, the per-style
+    # A gentle fine-tune of the pre-trained start (studio.train.start): the shared weights at 5e-4, the per-style
     # parameters (gamma, beta) at 10x that, so the style is fitted first and the start's painting skills are
     # kept; at 2e-3 for everything a short run posterized photos into flat patches (bench/RESULTS.md).
     learning_rate: float = 5e-4

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import StudioError
+from studio.errors import StudioError
 
 DEVICES = ("auto", "cpu", "cuda", "mps")
 

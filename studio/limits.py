@@ -14,7 +14,7 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import StudioError
+from studio.errors import StudioError
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .config import (
+from studio.config import (
     FORMAT_VERSION,
     RECIPES,
     USE_CASES,
@@ -36,12 +36,12 @@ from .config import (
     check_int,
     check_number,
 )
-from .device import resolve_device
-from .errors import StudioError
-from .fileio import atomic_path, short_name
-from .media import check_aspect, fit_size, from_array, open_image, save_image, to_array
-from .networks import TransformerNet, build_network, count_parameters
-from .stylize import blend, preserve_color, run_network
+from studio.device import resolve_device
+from studio.errors import StudioError
+from studio.infer.stylize import blend, preserve_color, run_network
+from studio.io.fileio import atomic_path, short_name
+from studio.io.media import check_aspect, fit_size, from_array, open_image, save_image, to_array
+from studio.nn.networks import TransformerNet, build_network, count_parameters
 
 FORMAT_NAME = "style-studio-model"
 MAX_HEADER_BYTES = 16 * 1024**2  # a model's header is a few KB; 256 long style names stay far below this
@@ -252,8 +252,8 @@ class StyleModel:
         version: str | None = None,
         description: str | None = None,
     ) -> Path:
-        """Write an ONNX model with dynamic height and width; see :mod:`studio.export` for its inputs."""
-        from .export import export_onnx
+        """Write an ONNX model with dynamic height and width; see :mod:`studio.export.onnx` for its inputs."""
+        from studio.export.onnx import export_onnx
 
         return export_onnx(
             self,
@@ -283,8 +283,8 @@ class StyleModel:
     ) -> Path:
         """Write a Core ML model: ``.mlpackage`` (flexible size, default 64-2048 px; or ``sizes``/``size``) or
         ``.mlmodel`` (fixed ``size``, default 512). Input ``image`` (and ``index``, style weights, for multi-style
-        models), output ``stylizedImage``; see :mod:`studio.coreml`."""
-        from .coreml import export_coreml
+        models), output ``stylizedImage``; see :mod:`studio.export.coreml`."""
+        from studio.export.coreml import export_coreml
 
         return export_coreml(
             self,

@@ -21,9 +21,9 @@ from pathlib import Path
 
 import torch
 
-from .config import DENSITY_RANGE, STRENGTH_RANGE, USE_CASES, ModelConfig
-from .errors import StudioError
-from .model import FORMAT_NAME, StyleModel, load
+from studio.config import DENSITY_RANGE, STRENGTH_RANGE, USE_CASES, ModelConfig
+from studio.errors import StudioError
+from studio.model import FORMAT_NAME, StyleModel, load
 
 PREFIX = "preset:"
 ALL = "all"

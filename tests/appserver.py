@@ -14,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from studio.lossnet import cache_dir
+from studio.nn.lossnet import cache_dir
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -12,7 +12,7 @@ from PIL import Image
 
 from studio.config import ModelConfig, NetworkConfig
 from studio.model import StyleModel
-from studio.networks import build_network
+from studio.nn.networks import build_network
 
 
 def synthetic_photo(w: int, h: int, seed: int) -> np.ndarray:

@@ -30,11 +30,11 @@ from PIL import Image
 from safetensors.torch import save_file
 
 import studio
-import studio.training
+import studio.train.trainer
 from studio.cli import main
 from studio.errors import StudioError, printable
-from studio.images import load_rgb
-from studio.media import open_image
+from studio.io.images import load_rgb
+from studio.io.media import open_image
 
 FORMAT = "style-studio-model"
 
@@ -161,7 +161,7 @@ def test_unicode_digits_and_nonsense_numbers_give_one_line(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(studio.training, "Trainer", NoTraining)
+    monkeypatch.setattr(studio.train.trainer, "Trainer", NoTraining)
     (tmp_path / "OUT").mkdir()
     monkeypatch.chdir(tmp_path)
     names = {"MODEL": str(model_file), "PHOTO": str(photo)}
@@ -379,7 +379,7 @@ def test_train_refuses_a_bad_output_folder_before_training(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(studio.training, "Trainer", NoTraining)
+    monkeypatch.setattr(studio.train.trainer, "Trainer", NoTraining)
     folder = read_only_dir if where == "read-only" else tmp_path / "no" / "such"
     assert main(["train", str(photo), "-o", str(folder / "m.safetensors"), "--device", "cpu"]) == 2
     one_line_error(capsys, "cannot write", "read-only" if where == "read-only" else "does not exist")
@@ -397,9 +397,9 @@ def test_other_commands_refuse_a_read_only_output_before_work(
     def no_work(*args: object, **kwargs: object) -> None:
         raise AssertionError("work started before the output was checked")
 
-    monkeypatch.setattr(importlib.import_module("studio.quicklook"), "quicklook", no_work)
+    monkeypatch.setattr(importlib.import_module("studio.train.quicklook"), "quicklook", no_work)
     monkeypatch.setattr("studio.model.load", no_work)
-    monkeypatch.setattr("studio.video.probe", no_work)
+    monkeypatch.setattr("studio.infer.video.probe", no_work)
     ro = str(read_only_dir)
     runs = [
         ["stylize", str(model_file), str(photo), "-o", ro],
@@ -463,7 +463,7 @@ def test_when_the_model_cannot_be_kept_anywhere_it_says_so(
     def no_space(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
-    monkeypatch.setattr(studio.training, "Trainer", InstantTrainer)
+    monkeypatch.setattr(studio.train.trainer, "Trainer", InstantTrainer)
     monkeypatch.setattr("safetensors.torch.save_file", no_space)
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     assert main(["train", str(photo), "--device", "cpu", "-o", str(tmp_path / "m.safetensors")]) == 2
@@ -475,9 +475,9 @@ def test_long_style_and_photo_names_are_shortened_readably(tmp_path: Path) -> No
     stem_a, stem_b = "b" * 60 + "-first" + "c" * 170, "b" * 60 + "-second" + "c" * 170
     for stem in (stem_a, stem_b):
         Image.fromarray(stripes(32, 32, 6)).save(tmp_path / f"{stem}.png")
-    _, names = studio.training.load_styles([tmp_path / f"{stem_a}.png", tmp_path / f"{stem_b}.png"], None)
+    _, names = studio.train.trainer.load_styles([tmp_path / f"{stem_a}.png", tmp_path / f"{stem_b}.png"], None)
     assert names[0] != names[1] and all(len(n) <= 100 and n.startswith("b" * 60) for n in names)
-    assert studio.images.style_name("red\x1b[31m") == "red\\x1b[31m"
+    assert studio.io.images.style_name("red\x1b[31m") == "red\\x1b[31m"
     # a photo whose name is 250 bytes: "-stylized.png" would pass the 255-byte limit of file names
     photo = tmp_path / f"{'p' * 246}.png"
     Image.fromarray(synthetic_photo(20, 20, 0)).save(photo)
@@ -494,7 +494,7 @@ def test_quicklook_refuses_to_write_over_its_inputs(
     def no_work(*args: object, **kwargs: object) -> None:
         raise AssertionError("quick look ran")
 
-    monkeypatch.setattr(importlib.import_module("studio.quicklook"), "quicklook", no_work)
+    monkeypatch.setattr(importlib.import_module("studio.train.quicklook"), "quicklook", no_work)
     before = photo.read_bytes()
     style = tmp_path / "style.png"
     Image.fromarray(stripes(32, 32, 6)).save(style)
@@ -549,7 +549,7 @@ def _jpeg(seed: int) -> bytes:
 def test_train_and_export_replace_only_what_they_may(
     tmp_path: Path, photo: Path, model_file: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr(studio.training, "Trainer", InstantTrainer)
+    monkeypatch.setattr(studio.train.trainer, "Trainer", InstantTrainer)
     foreign = tmp_path / "foreign.safetensors"
     save_file({"x": torch.zeros(2)}, str(foreign))
     before = foreign.read_bytes()

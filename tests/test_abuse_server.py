@@ -35,11 +35,11 @@ from conftest import synthetic_photo, tiny_model
 from PIL import Image
 
 from studio import StudioError, TrainConfig, Trainer
-from studio.data import gather_content, load_pool, resolve_content, unpack_zip
 from studio.limits import Budget, Limits, StopFlag, Stopped
 from studio.model import StyleModel
-from studio.session import CHECKPOINT_FILE, SESSION_FILE
-from studio.training import Progress
+from studio.train.content import gather_content, load_pool, resolve_content, unpack_zip
+from studio.train.session import CHECKPOINT_FILE, SESSION_FILE
+from studio.train.trainer import Progress
 from ui import output_tab, preview_tab, train_tab
 from ui.app import build_app, process_tmp
 from ui.store import ModelStore
@@ -153,7 +153,7 @@ def test_pixel_budgets_are_checked_from_headers_before_decoding(tmp_path: Path) 
     start = time.monotonic()
     with pytest.raises(StudioError, match=r"style style-1\.png: the style images come to more than 100,000,000 "
                        r"pixels together.*STUDIO_MAX_STYLE_PIXELS"):  # fmt: skip
-        from studio.data import check_pixels
+        from studio.train.content import check_pixels
 
         check_pixels(claims, Budget.of(Limits()), "style", style=True)
     zipped = _zip(tmp_path / "p.zip", {f"{i}.png": _png_claiming(9000, 9000) for i in range(20)})

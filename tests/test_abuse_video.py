@@ -20,8 +20,8 @@ from PIL import Image
 av = pytest.importorskip("av")
 
 from studio import StudioError  # noqa: E402
-from studio.frames import FrameStylizer  # noqa: E402
-from studio.video import Cancelled, VideoProgress, _next_pts, frames_of, probe, stylize_video  # noqa: E402
+from studio.infer.frames import FrameStylizer  # noqa: E402
+from studio.infer.video import Cancelled, VideoProgress, _next_pts, frames_of, probe, stylize_video  # noqa: E402
 
 MS = Fraction(1, 1000)
 

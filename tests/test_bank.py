@@ -10,13 +10,13 @@ import torch
 from conftest import stripes, synthetic_photo
 from PIL import Image
 
-from studio.bank import BankJob, train_bank
 from studio.config import STUDIO_RECIPE, ModelConfig, TrainConfig
 from studio.errors import StudioError
-from studio.losses import PerceptualLoss, gram, mean_cov, style_targets
-from studio.lossnet import load_vgg
 from studio.model import StyleModel
-from studio.training import Trainer
+from studio.nn.losses import PerceptualLoss, gram, mean_cov, style_targets
+from studio.nn.lossnet import load_vgg
+from studio.train.bank import BankJob, train_bank
+from studio.train.trainer import Trainer
 
 TINY = {"use_case": "video", "batch_size": 2, "crop_size": 64}
 

@@ -12,7 +12,7 @@ from conftest import synthetic_photo
 from PIL import Image
 
 from studio import StudioError, TrainConfig, Trainer
-from studio.data import resolve_content, unpack_zip
+from studio.train.content import resolve_content, unpack_zip
 
 
 def _png(seed: int, size: int = 48) -> bytes:

@@ -13,9 +13,9 @@ import torch
 from conftest import tiny_model
 
 from studio.cli import main
-from studio.coreml import check_coreml, read_spec
-from studio.coreml_reference import load_program, run_neural_network, run_program
 from studio.errors import StudioError
+from studio.export.coreml import check_coreml, read_spec
+from studio.export.coreml_reference import load_program, run_neural_network, run_program
 from studio.model import StyleModel
 
 pytest.importorskip("coremltools")

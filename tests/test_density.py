@@ -14,9 +14,9 @@ import torch
 from conftest import stripes
 
 from studio.config import style_long_side
-from studio.images import resize_long, to_tensor
-from studio.losses import gram, style_targets
-from studio.lossnet import load_vgg
+from studio.io.images import resize_long, to_tensor
+from studio.nn.losses import gram, style_targets
+from studio.nn.lossnet import load_vgg
 
 LAYERS = ("relu1_2", "relu2_2", "relu3_3")
 

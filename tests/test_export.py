@@ -14,7 +14,7 @@ from conftest import tiny_model
 
 from studio.cli import main
 from studio.errors import StudioError
-from studio.export import _Exportable, check_onnx
+from studio.export.onnx import _Exportable, check_onnx
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,9 @@ import gradio as gr
 import pytest
 from conftest import tiny_model
 
-from studio import StudioError, export_job
-from studio.export_job import run_export
+from studio import StudioError
+from studio.export import job as export_job
+from studio.export.job import run_export
 from ui import output_tab
 from ui.store import ModelStore
 
@@ -116,7 +117,7 @@ def test_a_cancelled_export_lets_a_waiting_request_make_the_file_once(
 ) -> None:
     import onnx
 
-    from studio.export import check_onnx
+    from studio.export.onnx import check_onnx
 
     store, sid, key = _store(tmp_path)
     children: list[str] = []

@@ -10,7 +10,7 @@ import torch
 from conftest import synthetic_photo, tiny_model
 
 from studio.config import TrainConfig
-from studio.training import Trainer
+from studio.train.trainer import Trainer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -34,7 +34,7 @@ def test_cuda_training_with_graph_capture_lowers_loss(style_path: Path, content_
 def test_fast_frame_engine_matches_eager_within_fp16() -> None:
     """fp16, split edge convolutions, fp32 norm statistics, torch.compile, the sub-pixel decoder (or not) and
     CUDA graphs change no pixel by more than fp16 rounding; changing style or intensity mid-stream takes effect."""
-    from studio.frames import FrameStylizer
+    from studio.infer.frames import FrameStylizer
 
     frames = np.stack([synthetic_photo(160, 96, seed=s) for s in range(2)])
     for use_case, options in [(u, o) for u in ("image", "video") for o in ({}, {"compile": True}, {"_up": "plain"})]:

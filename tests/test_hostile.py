@@ -180,7 +180,7 @@ def test_api_refuses_bad_images(corpus: Path, name: str, tmp_path: Path) -> None
 def test_api_takes_odd_but_valid_images(corpus: Path, name: str) -> None:
     if (corpus / name).stat().st_size == 0:
         pytest.skip("pillow-heif cannot encode here")
-    image = studio.media.open_image(corpus / name)
+    image = studio.io.media.open_image(corpus / name)
     assert tiny_model().stylize(image).size == image.size
 
 
@@ -191,7 +191,7 @@ def test_api_refuses_bad_model_files(corpus: Path, name: str) -> None:
 
 
 def test_api_refuses_bad_videos_and_zips(corpus: Path, tmp_path: Path) -> None:
-    from studio.video import stylize_video
+    from studio.infer.video import stylize_video
 
     model = tiny_model()
     cases = {"corrupt.mp4": "corrupt.mp4", "audio-only.mp4": "no video stream", "text.jpg": "text.jpg"}
@@ -278,7 +278,7 @@ def test_studio_refuses_hostile_uploads_and_keeps_serving(studio_server: object,
     for name in ODD_IMAGES:
         if (corpus / name).stat().st_size:
             (_, after), _, _ = stylize(name)  # type: ignore[misc]
-            assert Image.open(after).size == studio.media.open_image(corpus / name).size, name
+            assert Image.open(after).size == studio.io.media.open_image(corpus / name).size, name
     for name, words in {"corrupt.mp4": "corrupt.mp4", "audio-only.mp4": "no video stream"}.items():
         with pytest.raises(Exception, match=words):
             client.predict(handle_file(str(corpus / name)), "preset:ink-wash", "video", 0, 1.0, False, 512, *blend,

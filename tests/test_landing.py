@@ -20,7 +20,7 @@ from conftest import stripes, synthetic_photo, tiny_model
 from PIL import Image, ImageOps
 
 import studio
-from studio.data import builtin_content
+from studio.train.content import builtin_content
 
 gr = pytest.importorskip("gradio")
 
@@ -96,7 +96,7 @@ def test_quicklook_stops_when_the_image_stops_changing() -> None:
 
 
 def test_model_card_says_the_settings_in_words_and_shows_the_painting_and_a_result(tmp_path: Path) -> None:
-    from studio.session import write_session
+    from studio.train.session import write_session
     from ui.output_tab import card, card_picture, painting
     from ui.store import ModelStore
 

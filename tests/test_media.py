@@ -1,4 +1,4 @@
-"""Tests for studio.media: decoding edge cases, array round trips, atomic saving; synthetic images only."""
+"""Tests for studio.io.media: decoding edge cases, array round trips, atomic saving; synthetic images only."""
 
 from __future__ import annotations
 
@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from studio import media
 from studio.errors import StudioError
-from studio.media import fit_size, from_array, is_image_path, open_image, save_image, to_array
+from studio.io import media
+from studio.io.media import fit_size, from_array, is_image_path, open_image, save_image, to_array
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -223,7 +223,7 @@ def test_heic_without_pillow_heif_is_a_clear_error(tmp_path: pathlib.Path, monke
 
 
 def test_import_has_no_side_effects() -> None:
-    code = "import sys, studio.media; assert 'pillow_heif' not in sys.modules, 'pillow_heif imported'"
+    code = "import sys, studio.io.media; assert 'pillow_heif' not in sys.modules, 'pillow_heif imported'"
     env = {
         **os.environ,
         "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])),

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from studio.config import NetworkConfig
-from studio.networks import CondInstanceNorm, build_network, count_parameters
+from studio.nn.networks import CondInstanceNorm, build_network, count_parameters
 
 
 def test_image_network_matches_create_ml_size() -> None:
@@ -76,8 +76,8 @@ def test_spike_penalty_flags_a_planted_outlier() -> None:
 def test_saturation_penalty_only_beyond_the_limit() -> None:
     """Saturated sigmoid inputs (no gradient from the other terms) are pulled back; the rest is untouched."""
     from studio.config import STUDIO_RECIPE
-    from studio.losses import SATURATION, PerceptualLoss, style_targets
-    from studio.lossnet import load_vgg
+    from studio.nn.losses import SATURATION, PerceptualLoss, style_targets
+    from studio.nn.lossnet import load_vgg
 
     vgg = load_vgg("hed")
     torch.manual_seed(0)

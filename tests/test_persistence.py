@@ -32,7 +32,7 @@ from safetensors.torch import save_file
 from studio import Progress, StudioError, TrainConfig
 from studio.limits import Limits, StopFlag
 from studio.model import StyleModel
-from studio.session import CHECKPOINT_FILE, SESSION_FILE, checkpoint_state
+from studio.train.session import CHECKPOINT_FILE, SESSION_FILE, checkpoint_state
 from ui import output_tab
 from ui.runs import VIEW, View, add_snapshot, read_rows, read_status, read_view, save_progress, save_status
 from ui.store import ModelStore, file_stem, model_label

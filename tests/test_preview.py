@@ -12,7 +12,7 @@ from browser import ARGS, CHROMIUM, needs_chromium
 from conftest import synthetic_photo, tiny_model
 from PIL import Image
 
-from studio.preview import MIN_DRAFT_SIDE, preview, result_name
+from studio.infer.preview import MIN_DRAFT_SIDE, preview, result_name
 
 
 def _photo(w: int, h: int, seed: int = 0) -> Image.Image:

@@ -10,10 +10,10 @@ import torch
 
 from studio.config import NetworkConfig
 from studio.errors import StudioError
-from studio.images import resize_long, to_tensor
-from studio.lossnet import load_vgg
-from studio.networks import build_network
-from studio.start import DESCRIPTOR_KEY, load_init, mixing_weights, save_init, style_descriptors
+from studio.io.images import resize_long, to_tensor
+from studio.nn.lossnet import load_vgg
+from studio.nn.networks import build_network
+from studio.train.start import DESCRIPTOR_KEY, load_init, mixing_weights, save_init, style_descriptors
 
 
 def three_style_start(path: Path) -> tuple[torch.nn.Module, torch.Tensor]:
@@ -87,7 +87,7 @@ def test_descriptors_tell_styles_apart() -> None:
 def test_the_shipped_starts_know_many_styles() -> None:
     from safetensors import safe_open
 
-    from studio.start import init_path
+    from studio.train.start import init_path
 
     for use_case in ("image", "video"):
         with safe_open(str(init_path(use_case)), framework="pt") as f:

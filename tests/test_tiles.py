@@ -5,7 +5,7 @@ import pytest
 import torch
 from conftest import synthetic_photo, tiny_model
 
-from studio import stylize as engine
+from studio.infer import stylize as engine
 
 
 def _boundary_step(img: np.ndarray, cols: list[int]) -> float:

@@ -22,7 +22,7 @@ from safetensors.torch import save_file  # noqa: E402
 
 from studio import Progress, StyleModel, TrainConfig  # noqa: E402
 from studio.limits import Limits, StopFlag  # noqa: E402
-from studio.session import CHECKPOINT_FILE, SESSION_FILE  # noqa: E402
+from studio.train.session import CHECKPOINT_FILE, SESSION_FILE  # noqa: E402
 from ui.runs import FINISHED, Busy, Registry, RunFolders  # noqa: E402
 from ui.store import ModelStore  # noqa: E402
 from ui.streaming import Streamed, clock  # noqa: E402
@@ -202,7 +202,7 @@ def test_typed_values_out_of_range_get_a_message() -> None:
 
 
 def test_video_tab_says_cancelled_and_clears_and_speaks_human() -> None:
-    from studio.video import Cancelled, VideoProgress
+    from studio.infer.video import Cancelled, VideoProgress
     from ui import video_tab
 
     with gr.Blocks() as demo:

@@ -15,8 +15,8 @@ from PIL import Image
 import studio
 from studio.config import STUDIO_RECIPE, TrainConfig
 from studio.errors import StudioError
-from studio.session import CHECKPOINT_FILE, SESSION_FILE
-from studio.training import Progress, Trainer
+from studio.train.session import CHECKPOINT_FILE, SESSION_FILE
+from studio.train.trainer import Progress, Trainer
 
 # The tests of what training does (losses fall, styles part ways) run 40 iterations of batch 2 on 64 px crops;
 # there the default recipe's relu2_2 content term, a large share of such small crops' features, holds the
@@ -108,9 +108,9 @@ def test_multi_style_model(content_dir: Path, tmp_path: Path) -> None:
     from conftest import stripes
 
     from studio.config import style_long_side
-    from studio.images import resize_long, to_tensor
-    from studio.losses import gram
-    from studio.lossnet import load_vgg
+    from studio.io.images import resize_long, to_tensor
+    from studio.nn.losses import gram
+    from studio.nn.lossnet import load_vgg
 
     a, b = tmp_path / "warm.png", tmp_path / "cool.png"
     Image.fromarray(stripes(128, 128, period=8, seed=1)).save(a)
@@ -180,16 +180,16 @@ def test_missing_loss_network_weights_say_how_to_get_them(
 
 
 def test_builtin_content_set_is_found() -> None:
-    from studio.data import builtin_content
+    from studio.train.content import builtin_content
 
     photos = builtin_content()
     assert len(photos) >= 8 and all(p.is_file() for p in photos)
 
 
 def test_pretrained_start_is_loaded_for_every_style(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from studio import start as pretrain
     from studio.config import NetworkConfig
-    from studio.networks import build_network
+    from studio.nn.networks import build_network
+    from studio.train import start as pretrain
 
     torch.manual_seed(0)
     src = build_network(NetworkConfig.for_use_case("video"))
@@ -215,7 +215,7 @@ def test_plain_recipe_needs_a_random_start() -> None:
 def test_out_of_memory_halves_the_batch_and_goes_on(
     style_path: Path, content_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from studio import step
+    from studio.train import step
 
     original = step.TrainStep.step
     batches: list[int] = []
@@ -239,7 +239,7 @@ def test_out_of_memory_halves_the_batch_and_goes_on(
 
 
 def test_time_estimates_scale_with_the_work_and_read_well() -> None:
-    from studio.training import describe_seconds, estimate_seconds
+    from studio.train.trainer import describe_seconds, estimate_seconds
 
     video, image = TrainConfig(use_case="video"), TrainConfig(use_case="image")
     v, i = estimate_seconds(video, "cpu"), estimate_seconds(image, "cpu")

@@ -220,7 +220,7 @@ def test_one_training_at_a_time_others_queue_and_stylizing_goes_on(client: Clien
 def test_video_endpoint_stylizes_a_clip_with_sound(client: Client, tmp_path: Path) -> None:
     from test_video import moving_scene, write_video
 
-    from studio.video import probe
+    from studio.infer.video import probe
 
     src = write_video(tmp_path / "clip.mp4", moving_scene(10, 96, 64))
     outputs = list(

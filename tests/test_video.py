@@ -14,8 +14,8 @@ av = pytest.importorskip("av")
 
 from studio import StudioError  # noqa: E402
 from studio.cli import main  # noqa: E402
-from studio.temporal import GAIN_MAX, Stabilizer, mean_warping_error, restore_detail  # noqa: E402
-from studio.video import Cancelled, frames_of, probe, stylize_video  # noqa: E402
+from studio.infer.temporal import GAIN_MAX, Stabilizer, mean_warping_error, restore_detail  # noqa: E402
+from studio.infer.video import Cancelled, frames_of, probe, stylize_video  # noqa: E402
 
 
 def moving_scene(n: int, w: int, h: int, noise: float = 0.0, seed: int = 0) -> list[np.ndarray]:
@@ -215,12 +215,12 @@ def test_stabilization_lowers_the_warping_error(tmp_path: Path) -> None:
 
 
 def test_cli_video(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    import studio.temporal
+    import studio.infer.temporal
 
     strengths = []  # what the CLI asked the stabilizer for
-    real = studio.temporal.Stabilizer.__init__
+    real = studio.infer.temporal.Stabilizer.__init__
     monkeypatch.setattr(
-        studio.temporal.Stabilizer, "__init__", lambda self, s, *a: (strengths.append(s), real(self, s, *a))[1]
+        studio.infer.temporal.Stabilizer, "__init__", lambda self, s, *a: (strengths.append(s), real(self, s, *a))[1]
     )
     model_path = tiny_model().save(tmp_path / "m.safetensors")
     src = write_video(tmp_path / "in.mp4", moving_scene(8, 64, 48))
@@ -229,11 +229,11 @@ def test_cli_video(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypat
     )
     assert code == 0 and probe(tmp_path / "o.mp4").frames == 8
     assert main(["video", str(model_path), str(src), "-o", str(tmp_path / "p.mp4"), "--stabilize", "0.6"]) == 0
-    assert strengths == [studio.temporal.STABILIZE_DEFAULT, 0.6]  # the bare flag is the documented default
+    assert strengths == [studio.infer.temporal.STABILIZE_DEFAULT, 0.6]  # the bare flag is the documented default
     capsys.readouterr()
     with pytest.raises(SystemExit):
         main(["video", "--help"])
-    assert f"default {studio.temporal.STABILIZE_DEFAULT:g})" in " ".join(capsys.readouterr().out.split())
+    assert f"default {studio.infer.temporal.STABILIZE_DEFAULT:g})" in " ".join(capsys.readouterr().out.split())
     assert main(["video", str(model_path), str(tmp_path / "nope.mp4"), "-o", str(tmp_path / "x.mp4")]) == 2
     err = capsys.readouterr().err
     assert "video not found" in err and "Traceback" not in err
@@ -242,7 +242,7 @@ def test_cli_video(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypat
 def test_frame_engine_is_the_photo_path_on_the_cpu() -> None:
     """fast=False is the reference (exactly StyleModel.stylize); the fast CPU path (onnxruntime, sub-pixel
     decoder) stays within one level of it, and style, intensity and colour settings take effect."""
-    from studio.frames import FrameStylizer
+    from studio.infer.frames import FrameStylizer
 
     model = tiny_model(num_styles=2)
     frames = np.stack([synthetic_photo(70, 50, s) for s in range(3)])
@@ -271,7 +271,7 @@ def test_subpixel_decoder_computes_the_same_sums() -> None:
 
     import torch
 
-    from studio.frames import _subpixel_upconvs
+    from studio.infer.frames import _subpixel_upconvs
 
     for use_case in ("video", "image"):
         net = copy.deepcopy(tiny_model(num_styles=2, use_case=use_case).network).eval().double()
@@ -290,7 +290,7 @@ def test_split_edge_convolutions_compute_the_same_sums() -> None:
 
     import torch
 
-    from studio.frames import _split_edge_convs
+    from studio.infer.frames import _split_edge_convs
 
     for use_case in ("video", "image"):
         net = copy.deepcopy(tiny_model(num_styles=2, use_case=use_case).network).eval().double()
@@ -306,7 +306,7 @@ def test_out_of_memory_splits_the_frame_batch(tmp_path: Path, monkeypatch: pytes
     """A GPU out of memory for 8 frames at once gets them in smaller batches; the video is complete."""
     import torch
 
-    from studio.frames import FrameStylizer
+    from studio.infer.frames import FrameStylizer
 
     calls: list[int] = []
     original = FrameStylizer.__call__

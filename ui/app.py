@@ -19,9 +19,9 @@ from typing import Any
 import gradio as gr
 
 import studio
-from studio.data import builtin_content
 from studio.limits import limits
 from studio.presets import load_spec
+from studio.train.content import builtin_content
 
 from . import output_tab, preview_tab, styles_tab, train_tab, video_tab, webcam_tab
 from .common import PAGE_CSS, refuse_quietly

@@ -17,7 +17,7 @@ import gradio as gr
 from PIL import Image
 
 from studio import StudioError
-from studio.media import open_image
+from studio.io.media import open_image
 
 log = logging.getLogger("studio.ui")
 # The page's own CSS (gr.Blocks(css=...)). Gradio marks every output box of a request that raised with a red
@@ -161,7 +161,7 @@ def image_path(*args: Any, **kwargs: Any) -> gr.Image:
 
     ``gr.Image`` opens every upload with PIL itself (even with ``type="filepath"``), so a hostile file fails
     inside Gradio with a generic error, and HEIC or 16-bit files are converted before the engine sees them.
-    Here the engine's :func:`studio.media.open_image` does all decoding: its pixel limit, its formats, its
+    Here the engine's :func:`studio.io.media.open_image` does all decoding: its pixel limit, its formats, its
     one-line errors. The page shows the same component. (The instance's ``preprocess`` is replaced rather
     than subclassing gr.Image: Gradio writes a .pyi stub beside every component subclass's module.)
     """

@@ -1,7 +1,7 @@
 """Output: the model card of a trained model and its downloads (.safetensors, .mlpackage zipped, .mlmodel,
 .onnx). A download is made once per model and format and kept beside the model in the store (see
 :meth:`ui.store.ModelStore.export`), so it goes when the model goes and nothing piles up in temporary folders.
-ONNX and Core ML conversions run in a process of their own (:mod:`studio.export_job`), which Cancel stops.
+ONNX and Core ML conversions run in a process of their own (:mod:`studio.export.job`), which Cancel stops.
 
 One click gets the file: the format's file is prepared as soon as a model and format are picked (safetensors
 at once, the others in a minute or less), and the Download button then holds it. The model card shows the
@@ -21,10 +21,10 @@ import gradio as gr
 from PIL import Image, ImageOps
 
 from studio import StudioError, StyleModel
-from studio.data import builtin_content
-from studio.export_job import Cancelled, Flag, run_export
-from studio.media import open_image
-from studio.session import read_session
+from studio.export.job import Cancelled, Flag, run_export
+from studio.io.media import open_image
+from studio.train.content import builtin_content
+from studio.train.session import read_session
 
 from .common import refuse, request_folder, user_errors
 from .store import ModelStore, file_stem

@@ -14,8 +14,8 @@ import gradio as gr
 from PIL import Image
 
 from studio import Preset, StudioError, StyleModel, preview
-from studio.media import open_image
-from studio.preview import result_name, sample_photos
+from studio.infer.preview import result_name, sample_photos
+from studio.io.media import open_image
 
 from .common import download_file, image_path, refuse, request_folder, user_errors
 from .gpu import on_gpu
@@ -205,7 +205,7 @@ def build(
             [slider, caption, download],
             api_name="stylize",
             # Every change runs at once, and the run it overtakes stops within a layer of the network (Latest,
-            # studio.preview's stop): "always_last" would hold a change back until the result under way is done,
+            # studio.infer.preview's stop): "always_last" would hold a change back until the result under way is done,
             # seconds on a CPU, and Gradio's cancel cannot stop a thread that computes.
             trigger_mode="multiple",
             concurrency_limit=2,

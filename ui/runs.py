@@ -1,7 +1,7 @@
 """A browser session's training runs, without Gradio: the run folders on disk and each session's request
 in memory.
 
-On disk, ``workdir/<session>/run-<id>/`` holds a run's checkpoints (:mod:`studio.session`); a ``finished``
+On disk, ``workdir/<session>/run-<id>/`` holds a run's checkpoints (:mod:`studio.train.session`); a ``finished``
 marker says its model was stored, so a restarted studio offers to resume only runs a crash cut short. A
 session keeps one run folder, its latest: the one "Train more" continues. Its ``view/`` subfolder keeps what the
 Train tab showed of the run (loss rows, the last validation image, the snapshots with their labels, how it
@@ -29,9 +29,9 @@ from typing import Any
 from PIL import Image
 
 from studio import StudioError, Trainer
-from studio.fileio import atomic_path, atomic_write_text
+from studio.io.fileio import atomic_path, atomic_write_text
 from studio.limits import StopFlag
-from studio.session import checkpoint_state
+from studio.train.session import checkpoint_state
 
 log = logging.getLogger("studio.ui")
 

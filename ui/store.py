@@ -36,7 +36,7 @@ import diskcache
 
 from studio import StudioError, StyleModel, load
 from studio.config import ModelConfig
-from studio.export_job import POLL_SECONDS, Cancelled, Flag
+from studio.export.job import POLL_SECONDS, Cancelled, Flag
 from studio.limits import limits
 
 log = logging.getLogger("studio.store")
@@ -359,7 +359,7 @@ class ModelStore:
         temporary folders. ``build`` writes one file (a folder's zip) in the folder it is given.
 
         ``cancel``: while it is set, a request waiting for another's export of the same file gives up
-        (:class:`studio.export_job.Cancelled`); ``build`` watches it too (see :func:`ui.output_tab.export`).
+        (:class:`studio.export.job.Cancelled`); ``build`` watches it too (see :func:`ui.output_tab.export`).
         A cancelled or failed build leaves nothing (its work folder goes) and lets the next request try again."""
         key = self.check(session, key)
         if not re.fullmatch(r"[a-z0-9-]{1,40}", kind):

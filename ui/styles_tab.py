@@ -15,7 +15,7 @@ import gradio as gr
 from PIL import Image
 
 from studio import Preset
-from studio.media import open_image
+from studio.io.media import open_image
 
 from .common import image_path, refuse, refuse_bad_uploads, request_folder, user_errors
 from .gpu import on_gpu

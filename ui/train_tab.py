@@ -22,11 +22,11 @@ import pandas as pd
 import torch
 
 from studio import Progress, StudioError, TrainConfig, Trainer, default_use_case, describe_seconds, estimate_seconds
-from studio.data import check_pixels, gather_content
+from studio.io.media import open_image
 from studio.limits import Budget, Limits, Stopped
-from studio.media import open_image
-from studio.session import CHECKPOINT_FILE, checkpoint_state, read_session
-from studio.training import release_memory
+from studio.train.content import check_pixels, gather_content
+from studio.train.session import CHECKPOINT_FILE, checkpoint_state, read_session
+from studio.train.trainer import release_memory
 
 from .common import image_path, refuse, user_errors
 from .gpu import on_gpu

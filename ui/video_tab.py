@@ -11,9 +11,9 @@ from typing import Any
 import gradio as gr
 
 from studio import Preset, StudioError, describe_seconds
+from studio.infer.temporal import STABILIZE_DEFAULT
+from studio.infer.video import Cancelled, VideoProgress, stylize_video
 from studio.limits import limits
-from studio.temporal import STABILIZE_DEFAULT
-from studio.video import Cancelled, VideoProgress, stylize_video
 
 from .common import refuse, user_errors
 from .gpu import on_gpu

@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 from studio import Preset
-from studio.frames import FrameStylizer
+from studio.infer.frames import FrameStylizer
 from studio.limits import limits
 
 from .common import user_errors

@@ -5,7 +5,7 @@ show nothing after every change. :func:`preview` first yields a draft made in a 
 faster model of the same style when the caller has one (a preset's video model) or from the model itself at
 a smaller size, then yields ``model.stylize``'s result. On a GPU the result itself is quick: it comes alone.
 
-Drafts run on the frame engine's plain PyTorch path (:class:`~studio.frames.FrameStylizer` with ``fast=False``:
+Drafts run on the frame engine's plain PyTorch path (:class:`~studio.infer.frames.FrameStylizer` with ``fast=False``:
 its own copy of the network, never tiled), not on onnxruntime: that would be ~20 % faster on a 2-core CPU,
 but exporting each new model costs 0.2-0.5 s (more than a draft), and onnxruntime writes files of its own
 under the user's home folder (``~/.cache/Microsoft/DeveloperTools``) and the temporary folder.
@@ -27,12 +27,12 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from .config import check_number
-from .data import builtin_content
-from .fileio import short_name
-from .frames import FrameStylizer
-from .media import check_aspect, fit_size, from_array, to_array
-from .model import StyleModel, StyleSpec
+from studio.config import check_number
+from studio.infer.frames import FrameStylizer
+from studio.io.fileio import short_name
+from studio.io.media import check_aspect, fit_size, from_array, to_array
+from studio.model import StyleModel, StyleSpec
+from studio.train.content import builtin_content
 
 DRAFT_SECONDS = 0.3  # what a draft's network pass aims to take; its size follows from the engine's speed
 MIN_DRAFT_SIDE = 128  # a draft smaller than this shows too little: larger, even if slower

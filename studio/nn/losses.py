@@ -18,8 +18,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .config import LossRecipe
-from .lossnet import VGGFeatures
+from studio.config import LossRecipe
+from studio.nn.lossnet import VGGFeatures
 
 
 def gram(features: torch.Tensor) -> torch.Tensor:

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 import cv2
 import numpy as np
 
-from .errors import StudioError
+from studio.errors import StudioError
 
 FLOW_SIDE = 480  # flow is computed with the longer side scaled to this (it is smooth; full size buys little)
 # Measured on cutBunny with the 8-16-32 video net (bench/video_stability.py; see the README for the table).

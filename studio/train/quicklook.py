@@ -23,12 +23,12 @@ import numpy as np
 import torch
 from PIL import Image
 
-from .config import STUDIO_RECIPE, check_int, check_number, style_long_side
-from .device import resolve_device
-from .errors import StudioError
-from .images import ImageLike, load_rgb, resize_long, to_tensor
-from .lossnet import load_vgg
-from .training import loss_for
+from studio.config import STUDIO_RECIPE, check_int, check_number, style_long_side
+from studio.device import resolve_device
+from studio.errors import StudioError
+from studio.io.images import ImageLike, load_rgb, resize_long, to_tensor
+from studio.nn.lossnet import load_vgg
+from studio.train.trainer import loss_for
 
 
 @dataclass(frozen=True)

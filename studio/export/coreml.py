@@ -24,7 +24,7 @@ activations deviate from their channel mean by up to ~1,850, whose square (3.4e6
 ``"float32"`` keeps everything fp32 (twice the size). An ``.mlmodel`` stores fp16 weights unless
 ``"float32"``; the neural network runtime picks its own compute precision.
 
-Checking without macOS: :func:`check_coreml` runs a saved ``.mlpackage`` with :mod:`studio.coreml_reference`
+Checking without macOS: :func:`check_coreml` runs a saved ``.mlpackage`` with :mod:`studio.export.coreml_reference`
 (the MIL program read back from the file, op by op) and an ``.mlmodel`` by running its layers, and compares
 each with PyTorch.
 """
@@ -45,11 +45,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import StudioError
-from .export import MIN_SIDE, check_metadata, on_cpu
-from .fileio import atomic_dir, atomic_path
-from .model import StyleModel
-from .networks import TransformerNet
+from studio.errors import StudioError
+from studio.export.onnx import MIN_SIDE, check_metadata, on_cpu
+from studio.io.fileio import atomic_dir, atomic_path
+from studio.model import StyleModel
+from studio.nn.networks import TransformerNet
 
 FORMATS = {".mlpackage": "mlprogram", ".mlmodel": "neuralnetwork"}
 PRECISIONS = ("mixed", "float16", "float32")
@@ -288,12 +288,12 @@ def _output_range_like_input(spec: Any) -> None:
 def check_coreml(
     path: str | os.PathLike[str], model: StyleModel, height: int | None = None, width: int | None = None
 ) -> float:
-    """Largest difference (0..1 scale) between the saved file, run by :mod:`studio.coreml_reference`, and
+    """Largest difference (0..1 scale) between the saved file, run by :mod:`studio.export.coreml_reference`, and
     PyTorch on a random image (and random style weights for multi-style models).
 
     ``height``/``width`` default to a size the file accepts (not a multiple of 4 where it is flexible).
     """
-    from .coreml_reference import load_program, run_neural_network, run_program
+    from studio.export.onnx.coreml_reference import load_program, run_neural_network, run_program
 
     path = Path(path)
     info = read_spec(path)

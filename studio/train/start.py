@@ -1,4 +1,4 @@
-"""Loading the studio's pre-trained start into a new run's network (made by :mod:`studio.pretrain`).
+"""Loading the studio's pre-trained start into a new run's network (made by :mod:`studio.train.pretrain`).
 
 The start is a multi-style network (conditional instance norm, Dumoulin et al. 2017) trained on many styles,
 saved with every style's (gamma, beta) and a descriptor of each style's look. A new style starts from the
@@ -19,12 +19,12 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from .errors import StudioError
-from .fileio import atomic_path
-from .lossnet import VGGFeatures
-from .networks import TransformerNet
+from studio.errors import StudioError
+from studio.io.fileio import atomic_path
+from studio.nn.lossnet import VGGFeatures
+from studio.nn.networks import TransformerNet
 
-WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+WEIGHTS_DIR = Path(__file__).resolve().parents[1] / "weights"
 DESCRIPTOR_LAYERS = ("relu1_2", "relu2_2", "relu3_3", "relu4_3")
 DESCRIPTOR_KEY = "start.descriptors"
 # Softmax temperature over cosine similarities of descriptors: similarities of different paintings spread

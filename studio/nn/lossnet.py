@@ -24,8 +24,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import StudioError
-from .fileio import atomic_path
+from studio.errors import StudioError
+from studio.io.fileio import atomic_path
 
 # (name, in, out) for VGG16's convolutions up to conv4_3; a 2x2 max pool precedes blocks 2, 3 and 4.
 _CONVS = [
@@ -120,7 +120,7 @@ def load_vgg(source: str = "hed", device: torch.device | str = "cpu") -> VGGFeat
         ) from None
 
 
-BUNDLED = Path(__file__).resolve().parents[1] / "weights"  # a Space ships the converted file here
+BUNDLED = Path(__file__).resolve().parents[2] / "weights"  # a Space ships the converted file here
 
 
 def prepare_weights(source: str = "hed") -> Path:

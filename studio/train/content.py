@@ -23,9 +23,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image, UnidentifiedImageError
 
-from .errors import StudioError
-from .limits import Budget, Limits, check_stop, limits
-from .media import IMAGE_EXTENSIONS, is_image_path, open_image, to_array
+from studio.errors import StudioError
+from studio.io.media import IMAGE_EXTENSIONS, is_image_path, open_image, to_array
+from studio.limits import Budget, Limits, check_stop, limits
 
 # Colour and greyscale photos bundled in the scikit-image wheel (no pooch download needed).
 BUILTIN_PHOTOS = (
@@ -146,7 +146,7 @@ def _safe(name: str) -> str:
 
 def image_pixels(path: str | os.PathLike[str], name: str | None = None) -> int:
     """``width * height`` of an image file, read from its header (no pixel is decoded); refused as
-    :func:`studio.media.open_image` would: empty, unreadable, or over ``STUDIO_MAX_IMAGE_PIXELS``."""
+    :func:`studio.io.media.open_image` would: empty, unreadable, or over ``STUDIO_MAX_IMAGE_PIXELS``."""
     file = Path(path)
     shown = name or _safe(file.name)
     try:

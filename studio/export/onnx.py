@@ -1,4 +1,4 @@
-"""Exporting style models for other runtimes: ONNX here, Core ML in :mod:`studio.coreml`.
+"""Exporting style models for other runtimes: ONNX here, Core ML in :mod:`studio.export.coreml`.
 
 The exported graph wraps the network so that apps need no pre- or post-processing of their own:
 
@@ -27,10 +27,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .errors import StudioError
-from .fileio import atomic_path
-from .model import StyleModel
-from .networks import TransformerNet
+from studio.errors import StudioError
+from studio.io.fileio import atomic_path
+from studio.model import StyleModel
+from studio.nn.networks import TransformerNet
 
 MIN_SIDE = 64
 DESCRIPTION = "Style Studio style-transfer model: image (1,3,H,W) RGB 0..1 -> stylizedImage (1,3,H,W) RGB 0..1"

@@ -10,9 +10,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from .errors import StudioError, printable
-from .fileio import short_name
-from .media import check_aspect, open_image, to_array
+from studio.errors import StudioError, printable
+from studio.io.fileio import short_name
+from studio.io.media import check_aspect, open_image, to_array
 
 ImageLike = str | os.PathLike[str] | Image.Image | np.ndarray
 
@@ -22,7 +22,7 @@ def load_rgb(item: ImageLike, what: str, size_hint: int | None = None) -> tuple[
 
     The name is made printable (control characters escaped) and, past 100 characters, shortened to its first
     60 and a hash, so it fits a model's config and file names. ``size_hint``: the longer side the caller will
-    resize to; larger files may be decoded smaller (see :func:`studio.media.open_image`).
+    resize to; larger files may be decoded smaller (see :func:`studio.io.media.open_image`).
     """
     if isinstance(item, str | os.PathLike):
         path = Path(item)

@@ -20,10 +20,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from . import __version__
-from .config import FORMAT_VERSION, TrainConfig
-from .errors import StudioError
-from .fileio import atomic_path, atomic_write_text
+from studio import __version__
+from studio.config import FORMAT_VERSION, TrainConfig
+from studio.errors import StudioError
+from studio.io.fileio import atomic_path, atomic_write_text
 
 SESSION_FILE = "session.json"
 CHECKPOINT_FILE = "checkpoint.safetensors"

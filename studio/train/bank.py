@@ -20,18 +20,18 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from . import __version__
-from .config import STUDIO_RECIPE, LossRecipe, ModelConfig, NetworkConfig, TrainConfig, check_int
-from .data import ContentSpec, load_pool, random_crops, resolve_content
-from .device import resolve_device
-from .errors import StudioError
-from .images import ImageLike, load_rgb
-from .lossnet import load_vgg
-from .model import StyleModel
-from .networks import TransformerNet, build_network
-from .start import TEMPERATURE, style_descriptors
-from .step import TrainStep, cosine_lr
-from .training import loss_for, make_optimizer, start_network, step_forward, style_tensors
+from studio import __version__
+from studio.config import STUDIO_RECIPE, LossRecipe, ModelConfig, NetworkConfig, TrainConfig, check_int
+from studio.device import resolve_device
+from studio.errors import StudioError
+from studio.io.images import ImageLike, load_rgb
+from studio.model import StyleModel
+from studio.nn.lossnet import load_vgg
+from studio.nn.networks import TransformerNet, build_network
+from studio.train.content import ContentSpec, load_pool, random_crops, resolve_content
+from studio.train.start import TEMPERATURE, style_descriptors
+from studio.train.step import TrainStep, cosine_lr
+from studio.train.trainer import loss_for, make_optimizer, start_network, step_forward, style_tensors
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,8 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .errors import StudioError
-from .networks import TransformerNet
+from studio.errors import StudioError
+from studio.nn.networks import TransformerNet
 
 OVERLAP = 64  # pixels cross-faded between neighbouring tiles
 MIN_TILE = 128

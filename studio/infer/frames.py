@@ -39,12 +39,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import check_number
-from .errors import StudioError
-from .limits import limits
-from .model import StyleModel, StyleSpec
-from .networks import CondInstanceNorm
-from .stylize import _forward_padded, blend, preserve_color
+from studio.config import check_number
+from studio.errors import StudioError
+from studio.infer.stylize import _forward_padded, blend, preserve_color
+from studio.limits import limits
+from studio.model import StyleModel, StyleSpec
+from studio.nn.networks import CondInstanceNorm
 
 GRAPH_WARMUP = 3  # eager runs on a side stream before capture (cuDNN picks its algorithms there)
 MAX_GRAPHS = 4  # frame shapes kept captured at once (a webcam may switch resolution)
@@ -241,7 +241,7 @@ class _SplitOut(nn.Module):
 
 
 class _SubpixelUp(nn.Module):
-    """An :class:`~studio.networks.UpConv` (nearest 2x upsampling, reflection pad, 3x3 convolution, norm,
+    """An :class:`~studio.nn.networks.UpConv` (nearest 2x upsampling, reflection pad, 3x3 convolution, norm,
     ReLU) computed without the upsampled copy: the same sums, as one 3x3 convolution at the low resolution
     to 4 phases per output channel, then a pixel shuffle (Shi et al. 2016's sub-pixel layout).
 
@@ -303,7 +303,7 @@ class _OnnxNet:
     """The (rewritten) network as an onnxruntime session on the CPU: ``(x, style) -> y`` like the module.
 
     Exported with the TorchScript exporter, which takes under a second (the dynamo exporter of
-    :func:`studio.export.export_onnx` takes ~15 s: too slow to start a webcam stream or a video job).
+    :func:`studio.export.onnx.export_onnx` takes ~15 s: too slow to start a webcam stream or a video job).
     """
 
     def __init__(self, net: nn.Module, num_styles: int) -> None:

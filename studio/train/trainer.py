@@ -9,19 +9,19 @@ and returns a :class:`~studio.model.StyleModel`. While it runs, from any thread:
   steps before training (unpacking, decoding, loading), which then raise :class:`~studio.limits.Stopped`;
 * :meth:`Trainer.release` frees what a finished run holds (weights, optimizer, decoded images).
 
-With a session directory (:mod:`studio.session`), checkpoints are written every ``checkpoint_interval``
+With a session directory (:mod:`studio.train.session`), checkpoints are written every ``checkpoint_interval``
 iterations and at the end; :meth:`Trainer.resume` picks a session up again, either to finish an interrupted
 run or to train more ("Train More").
 
-A run starts from the studio's pre-trained start (:mod:`studio.start`): a network trained on many
+A run starts from the studio's pre-trained start (:mod:`studio.train.start`): a network trained on many
 styles, whose per-style parameters for the new style are chosen from the styles it knows that look most
-like it. Speed: content crops are made on the device (:mod:`studio.data`), the step runs under bf16 autocast
-on CUDA with fused Adam from a CUDA graph (:mod:`studio.step`), and the loop never waits for the device:
+like it. Speed: content crops are made on the device (:mod:`studio.train.content`), the step runs under bf16 autocast
+on CUDA with fused Adam from a CUDA graph (:mod:`studio.train.step`), and the loop never waits for the device:
 losses are summed on the device and a report's numbers and preview image are copied back asynchronously and
 handed to ``on_progress`` once the copy has landed (so reports trail the GPU by at most one interval).
 
 :func:`start_network`, :func:`loss_for` and :func:`make_optimizer` are the pieces a run is made of; the bank
-trainer (:mod:`studio.bank`) builds many runs at once from the same pieces.
+trainer (:mod:`studio.train.bank`) builds many runs at once from the same pieces.
 """
 
 from __future__ import annotations
@@ -46,8 +46,8 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from . import __version__
-from .config import (
+from studio import __version__
+from studio.config import (
     DENSITY_RANGE,
     LossRecipe,
     ModelConfig,
@@ -56,16 +56,16 @@ from .config import (
     style_long_side,
     style_strength_weight,
 )
-from .data import ContentSpec, builtin_content, is_zip_path, load_pool, random_crops, resolve_content
-from .device import resolve_device, training_autocast_dtype
-from .errors import StudioError
-from .images import ImageLike, load_rgb, resize_long, to_tensor
-from .limits import Stopped, check_stop
-from .losses import PerceptualLoss, style_targets
-from .lossnet import VGGFeatures, load_vgg
-from .model import StyleModel
-from .networks import TransformerNet, build_network
-from .session import (
+from studio.device import resolve_device, training_autocast_dtype
+from studio.errors import StudioError
+from studio.io.images import ImageLike, load_rgb, resize_long, to_tensor
+from studio.limits import Stopped, check_stop
+from studio.model import StyleModel
+from studio.nn.losses import PerceptualLoss, style_targets
+from studio.nn.lossnet import VGGFeatures, load_vgg
+from studio.nn.networks import TransformerNet, build_network
+from studio.train.content import ContentSpec, builtin_content, is_zip_path, load_pool, random_crops, resolve_content
+from studio.train.session import (
     Checkpoint,
     Segment,
     check_new_session,
@@ -75,8 +75,8 @@ from .session import (
     save_checkpoint,
     write_session,
 )
-from .start import TEMPERATURE, load_init, style_descriptors
-from .step import TrainStep, cosine_lr
+from studio.train.start import TEMPERATURE, load_init, style_descriptors
+from studio.train.step import TrainStep, cosine_lr
 
 VALIDATION_SIDE = 256
 __all__ = [
@@ -185,7 +185,7 @@ def start_network(
     temperature: float = TEMPERATURE,
 ) -> TransformerNet:
     """A new run's network: seeded random weights, then (``config.init == "pretrained"``) the pre-trained
-    start, each style's per-style parameters chosen by its descriptor (see :func:`studio.start.load_init`)."""
+    start, each style's per-style parameters chosen by its descriptor (see :func:`studio.train.start.load_init`)."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         net = build_network(network, output=recipe.output)
@@ -610,7 +610,7 @@ class Trainer:
         Training more after a finished run restarts the cosine schedule at half the base learning rate: the
         model is fine-tuned, not shaken up. ``cancel``: as for :class:`Trainer`.
         """
-        from .config import RECIPES
+        from studio.config import RECIPES
 
         d = Path(session_dir)
         info = read_session(d)

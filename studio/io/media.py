@@ -28,7 +28,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from studio.errors import StudioError
-from studio.fileio import new_file_mode, temp_prefix
+from studio.io.fileio import new_file_mode, temp_prefix
 from studio.limits import limits
 
 __all__ = [

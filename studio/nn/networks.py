@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .config import NetworkConfig
+from studio.config import NetworkConfig
 
 
 class CondInstanceNorm(nn.Module):

@@ -2,7 +2,7 @@
 
 A conversion blocks its thread for up to half a minute on a CPU (coremltools longer) and nothing can interrupt
 it there; a process can be stopped. The parent (:func:`run_export`) passes paths only: the child
-(``python -m studio.export_job SOURCE OUT``) loads the model from its safetensors file itself, converts it,
+(``python -m studio.export.job SOURCE OUT``) loads the model from its safetensors file itself, converts it,
 and exits 0; on bad input it prints the engine's one-line message and exits 2. The parent polls its cancel
 flag every :data:`POLL_SECONDS`; on cancel it stops the child (terminate, then kill after
 :data:`GRACE_SECONDS`) and raises :class:`Cancelled`. The child's temporary folder (``TMPDIR``) is a scratch
@@ -22,9 +22,9 @@ import threading
 from pathlib import Path
 from typing import Protocol
 
-from .errors import StudioError, printable
+from studio.errors import StudioError, printable
 
-log = logging.getLogger("studio.export")
+log = logging.getLogger("studio.export.onnx")
 POLL_SECONDS = 0.1  # how often the parent looks at the cancel flag
 GRACE_SECONDS = 1.0  # after terminate, how long the child has before it is killed
 FORMATS = (".onnx", ".mlpackage", ".mlmodel")
@@ -67,7 +67,7 @@ def run_export(source: str | os.PathLike[str], out: str | os.PathLike[str], *, c
     try:
         with open(output, "wb") as said:
             child = subprocess.Popen(
-                [sys.executable, "-m", "studio.export_job", str(source.resolve()), str(out.resolve())],
+                [sys.executable, "-m", "studio.export.job", str(source.resolve()), str(out.resolve())],
                 stdin=subprocess.PIPE,  # held open while the parent lives: the child exits when it closes
                 stdout=subprocess.DEVNULL,
                 stderr=said,
@@ -142,12 +142,12 @@ def _exit_with_parent() -> None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 2:
-        print("usage: python -m studio.export_job MODEL.safetensors OUT(.onnx|.mlpackage|.mlmodel)", file=sys.stderr)
+        print("usage: python -m studio.export.job MODEL.safetensors OUT(.onnx|.mlpackage|.mlmodel)", file=sys.stderr)
         return INPUT_ERROR
     threading.Thread(target=_exit_with_parent, daemon=True, name="parent-watch").start()
     source, out = args
     try:
-        from .model import load
+        from studio.model import load
 
         model = load(source, device="cpu")
         if Path(out).suffix == ".onnx":

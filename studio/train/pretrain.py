@@ -17,11 +17,11 @@ The studio's start is made in two stages, once, on a GPU, and ships in
    of each style's look.
 
 A new style starts from the shared weights, its (gamma, beta) mixed from the known styles' that look most
-like it (:mod:`studio.start`).
+like it (:mod:`studio.train.start`).
 
 Re-make the starts with (``--styles`` folders and files; the content photos are only read)::
 
-    python -m studio.pretrain --content PHOTOS --styles presets/*/style.jpg PAINTINGS/ --use-case image \\
+    python -m studio.train.pretrain --content PHOTOS --styles presets/*/style.jpg PAINTINGS/ --use-case image \\
         -o studio/weights/init-image.safetensors
 
 Stage 2 alone, continuing a start with the current recipe (``--photo-iterations 0 --start FILE``), is how the
@@ -37,14 +37,14 @@ from pathlib import Path
 
 import torch
 
-from .config import NetworkConfig, TrainConfig, check_choice
-from .data import load_pool, random_crops, resolve_content
-from .device import resolve_device, training_autocast_dtype
-from .lossnet import load_vgg
-from .networks import TransformerNet, build_network
-from .start import save_init, style_descriptors
-from .step import TrainStep, cosine_lr
-from .training import Progress, Trainer, style_tensors
+from studio.config import NetworkConfig, TrainConfig, check_choice
+from studio.device import resolve_device, training_autocast_dtype
+from studio.nn.lossnet import load_vgg
+from studio.nn.networks import TransformerNet, build_network
+from studio.train.content import load_pool, random_crops, resolve_content
+from studio.train.start import save_init, style_descriptors
+from studio.train.step import TrainStep, cosine_lr
+from studio.train.trainer import Progress, Trainer, style_tensors
 
 LAYERS = ("relu2_2", "relu3_3")
 PIXEL_WEIGHT = 10.0

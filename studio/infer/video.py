@@ -26,14 +26,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import check_number
-from .errors import StudioError
-from .fileio import atomic_path
-from .frames import FrameStylizer
-from .limits import limits
-from .media import fit_size
-from .model import StyleModel, StyleSpec
-from .temporal import STABILIZE_DEFAULT
+from studio.config import check_number
+from studio.errors import StudioError
+from studio.infer.frames import FrameStylizer
+from studio.infer.temporal import STABILIZE_DEFAULT
+from studio.io.fileio import atomic_path
+from studio.io.media import fit_size
+from studio.limits import limits
+from studio.model import StyleModel, StyleSpec
 
 COPY_AUDIO = frozenset({"aac", "mp3", "opus", "alac", "flac"})  # codecs mp4 carries as they are
 CRF = 18  # x264 quality: visually lossless for most content
@@ -138,10 +138,10 @@ def stylize_video(
 
     ``max_size`` caps the longer side (the size is kept otherwise; odd sizes lose one pixel, as H.264
     needs even ones). ``stabilize``: True (``temporal.STABILIZE_DEFAULT``) or a strength in [0, 1) blends
-    each frame with the previous result along the optical flow (see :mod:`studio.temporal`). ``on_progress`` gets a
-    :class:`VideoProgress` about twice a second and may return False to cancel (raises :class:`Cancelled`,
-    writes nothing). Videos longer than ``max_seconds``, with more than ``max_frames`` frames or with frames
-    above ``max_pixels`` are refused; each defaults to the limit in force (:mod:`studio.limits`:
+    each frame with the previous result along the optical flow (see :mod:`studio.infer.temporal`).
+    ``on_progress`` gets a :class:`VideoProgress` about twice a second and may return False to cancel (raises
+    :class:`Cancelled`, writes nothing). Videos longer than ``max_seconds``, with more than ``max_frames`` frames or
+    with frames above ``max_pixels`` are refused; each defaults to the limit in force (:mod:`studio.limits`:
     ``STUDIO_MAX_VIDEO_SECONDS``, ``STUDIO_MAX_VIDEO_FRAMES``, ``STUDIO_MAX_VIDEO_PIXELS``).
     """
     src_p, dst_p = Path(src), Path(dst)
@@ -160,7 +160,7 @@ def stylize_video(
     strength = STABILIZE_DEFAULT if stabilize is True else float(stabilize or 0.0)
     stabilizer = None
     if strength:
-        from .temporal import Stabilizer
+        from studio.infer.temporal import Stabilizer
 
         stabilizer = Stabilizer(strength)
     av = _av()
@@ -196,7 +196,7 @@ def stylize_video(
 def _remove_stale(dst: Path) -> None:
     """Remove temporary outputs for ``dst`` that a killed run (SIGKILL, power loss) could not clean up.
 
-    :func:`~studio.fileio.atomic_path` names them ``.NAME.XXXXXXXX.tmp.mp4``; a live run keeps writing to its
+    :func:`~studio.io.fileio.atomic_path` names them ``.NAME.XXXXXXXX.tmp.mp4``; a live run keeps writing to its
     own, so only files untouched for ``STALE_TEMP_SECONDS`` go.
     """
     cutoff = time.time() - STALE_TEMP_SECONDS

@@ -1,0 +1,1 @@
+"""Files: safe image decoding and saving, image-likes to tensors, atomic writes."""

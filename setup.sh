@@ -5,6 +5,7 @@
 #   ./setup.sh --dev    the studio plus the test tools
 # STUDIO_TORCH=cpu installs PyTorch's CPU-only build (from PyTorch's CPU index: a tenth of the download, for
 # servers without a GPU, e.g. the Docker image's default); unset, pip's default build (CUDA on Linux).
+# (The README lists every STUDIO_* variable under "Environment variables".)
 set -euo pipefail
 cd "$(dirname "$0")"
 PYTHON=${PYTHON:-python3}

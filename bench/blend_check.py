@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import table
+from common import table
 from PIL import Image, ImageDraw
 from quality import load_images, ssim, tile
 

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import torch
-from _common import parse_variant, table
+from common import parse_variant, table
 from PIL import Image, ImageDraw, ImageOps
 
 from studio.config import TrainConfig

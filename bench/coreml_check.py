@@ -23,7 +23,7 @@ import torch.nn.functional as F
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from studio.config import ModelConfig, NetworkConfig  # noqa: E402
-from studio.export.coreml import _CoreMLWrapper, read_spec  # noqa: E402
+from studio.export.coreml import CoreMLWrapper, read_spec  # noqa: E402
 from studio.export.coreml_reference import load_program, run_neural_network, run_program  # noqa: E402
 from studio.io.media import open_image, to_array  # noqa: E402
 from studio.model import StyleModel, load  # noqa: E402
@@ -105,7 +105,7 @@ def main() -> None:
                     else:
                         out = run_neural_network(info["spec"], feeds)["stylizedImage"]
                     with torch.no_grad():
-                        ref = _CoreMLWrapper(net, info["fixed"])(torch.from_numpy(image)).numpy()
+                        ref = CoreMLWrapper(net, info["fixed"])(torch.from_numpy(image)).numpy()
                     diffs.append(np.abs(out - ref).max() / 255)
                     means.append(np.abs(out - ref).mean() / 255)
                 label = f"{model.use_case} ({model.style_names[0]})"
@@ -117,8 +117,10 @@ def main() -> None:
             for h in hooks:
                 h.remove()
             worst_dev = max([worst_dev, *devs])
-    print(f"\nlargest |activation - channel mean| entering an instance norm: {worst_dev:.0f} "
-          f"(squared {worst_dev**2:.3g}; fp16 max 65504)")  # fmt: skip
+    print(
+        f"\nlargest |activation - channel mean| entering an instance norm: {worst_dev:.0f} "
+        f"(squared {worst_dev**2:.3g}; fp16 max 65504)"
+    )
 
 
 if __name__ == "__main__":

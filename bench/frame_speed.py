@@ -16,7 +16,7 @@ import time
 import numpy as np
 import torch
 
-from studio.infer.frames import FrameStylizer
+from studio.infer.frames import FrameOptions, FrameStylizer
 from studio.presets import preset
 
 
@@ -42,13 +42,14 @@ def _time_host(fn, frame: np.ndarray, iterations: int) -> float:  # type: ignore
     return iterations / (time.perf_counter() - t)
 
 
+PLAIN_DECODER = FrameOptions(upsample="plain")
 VARIANTS = {
-    # name: FrameStylizer keyword arguments (the underscored ones are the engine's switches for this bench)
+    # name: FrameStylizer keyword arguments (options: the engine's switches, studio.infer.frames.FrameOptions)
     "eager fp32": {"fast": False},
-    "fp16 graph": {"_edges": "plain", "_up": "plain"},
-    "fp16 graph + split edges": {"_up": "plain"},
+    "fp16 graph": {"options": FrameOptions(edges="plain", upsample="plain")},
+    "fp16 graph + split edges": {"options": PLAIN_DECODER},
     "fp16 graph + split edges + sub-pixel decoder (default)": {},
-    "compiled + split edges": {"compile": True, "_up": "plain"},
+    "compiled + split edges": {"compile": True, "options": PLAIN_DECODER},
     "compiled + split edges + sub-pixel decoder": {"compile": True},
     "compiled max-autotune": {"compile": "max-autotune-no-cudagraphs"},
 }

@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from studio.infer.frames import FrameStylizer
+from studio.infer.frames import FrameOptions, FrameStylizer
 from studio.infer.preview import preview
 from studio.presets import load_spec
 from studio.train.content import builtin_content
@@ -70,18 +70,25 @@ def main() -> None:
         engines[name, "plain torch (drafts)"] = FrameStylizer(model, fast=False)
         for backend in ("onnxruntime", "torch"):
             start = time.perf_counter()
-            engines[name, backend] = FrameStylizer(model, _cpu=backend)
+            engines[name, backend] = FrameStylizer(model, options=FrameOptions(cpu_backend=backend))
             if backend == "onnxruntime":
-                print(f"; {name} model exported to onnxruntime in {1000 * (time.perf_counter() - start):.0f} ms",
-                      end="")  # fmt: skip
+                print(
+                    f"; {name} model exported to onnxruntime in {1000 * (time.perf_counter() - start):.0f} ms", end=""
+                )
     print()
     rows: list[tuple[str, str, float | None, float]] = []
     for name, model, draft in (("image", image, video), ("image", image, None), ("video", video, None)):
         how = "draft: video model" if draft is not None else "draft: itself, smaller"
         first, last = steps_ms(lambda m=model, d=draft: preview(m, photo, draft_model=d, max_size=1536), args.runs)
         steps = [s.final for s in preview(model, photo, draft_model=draft, max_size=1536)]
-        rows.append((f"preview(), {name} preset", how if len(steps) > 1 else "no draft (quick enough)",
-                     first if len(steps) > 1 else None, last))  # fmt: skip
+        rows.append(
+            (
+                f"preview(), {name} preset",
+                how if len(steps) > 1 else "no draft (quick enough)",
+                first if len(steps) > 1 else None,
+                last,
+            )
+        )
     for name, model in (("image", image), ("video", video)):
         rows.append(
             (f"{name} model", "photo path, torch", None, median_ms(lambda m=model: m.stylize(photo), args.runs))

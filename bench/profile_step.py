@@ -8,11 +8,11 @@ from __future__ import annotations
 import argparse
 
 import torch
-from _common import Timer  # noqa: F401  (puts the repo on sys.path)
+from common import Timer  # noqa: F401  (puts the repo on sys.path)
 from torch.profiler import ProfilerActivity, profile
 
 from studio.config import TrainConfig
-from studio.train.trainer import Trainer
+from studio.train.trainer import Trainer, TrainOptions
 
 
 def main() -> None:
@@ -21,8 +21,8 @@ def main() -> None:
     ap.add_argument("--content", required=True)
     ap.add_argument("--iterations", type=int, default=20)
     args = ap.parse_args()
-    trainer = Trainer(args.style, args.content, TrainConfig(iterations=args.iterations), device="cuda")
-    trainer.use_cuda_graph = False
+    eager = TrainOptions(cuda_graph=False)  # the profiler sees each kernel of an eager step
+    trainer = Trainer(args.style, args.content, TrainConfig(iterations=args.iterations), device="cuda", options=eager)
     with profile(activities=[ProfilerActivity.CPU, ProfilerActivity.CUDA]) as prof:
         trainer.run()
         torch.cuda.synchronize()

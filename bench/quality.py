@@ -37,7 +37,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from _common import parse_variant, table
+from common import parse_variant, table
 from PIL import Image, ImageDraw, ImageOps
 
 from studio.config import LossRecipe

@@ -146,8 +146,11 @@ class Files:
 def queue_call(base: str, fn_index: int, data: list[Any], session_hash: str) -> tuple[bool, Any]:
     import httpx
 
-    joined = httpx.post(f"{base}/gradio_api/queue/join", timeout=60,
-                        json={"data": data, "fn_index": fn_index, "session_hash": session_hash})  # fmt: skip
+    joined = httpx.post(
+        f"{base}/gradio_api/queue/join",
+        timeout=60,
+        json={"data": data, "fn_index": fn_index, "session_hash": session_hash},
+    )
     joined.raise_for_status()
     with httpx.stream("GET", f"{base}/gradio_api/queue/data", params={"session_hash": session_hash}, timeout=120) as s:
         for line in s.iter_lines():
@@ -191,8 +194,19 @@ def session_loop(url: str, files: Files, soak: Soak, deadline: float, seed: int,
         return client.predict(photo, style, "before", "video", 1.0, False, 256, *BLEND, api_name="/stylize")
 
     def train(styles: list[Any], content: list[Any] | None, **expect: Any) -> Any:
-        return timed(expect.pop("kind", "train (5 iterations)"), client.predict, styles, content, None, 5, 256,
-                     "video", 5, api_name="/train", **expect)  # fmt: skip
+        return timed(
+            expect.pop("kind", "train (5 iterations)"),
+            client.predict,
+            styles,
+            content,
+            None,
+            5,
+            256,
+            "video",
+            5,
+            api_name="/train",
+            **expect,
+        )
 
     while time.monotonic() < deadline:
         roll = rng.random()
@@ -220,8 +234,7 @@ def session_loop(url: str, files: Files, soak: Soak, deadline: float, seed: int,
                 train(style, [handle_file(str(files.bomb))], kind="refused: zip bomb", refusal="unpacks to")
             elif hostile == 1:
                 halves = [handle_file(str(p)) for p in files.halves]
-                train(style, halves, kind="refused: zips over the budget together",
-                      refusal="STUDIO_MAX_CONTENT_BYTES")  # fmt: skip
+                train(style, halves, kind="refused: zips over the budget together", refusal="STUDIO_MAX_CONTENT_BYTES")
             elif hostile == 2:
                 claims = [handle_file(str(p)) for p in files.claims]
                 train(claims, None, kind="refused: style pixels", refusal="STUDIO_MAX_STYLE_PIXELS")
@@ -229,14 +242,26 @@ def session_loop(url: str, files: Files, soak: Soak, deadline: float, seed: int,
                 with soak.lock:
                     others = [k for k in keys if k not in mine]
                 key = rng.choice(others) if others else uuid.uuid4().hex[:22]
-                timed("refused: another session's key", client.predict, key, "safetensors", api_name="/download",
-                      refusal="belongs to another session")  # fmt: skip
+                timed(
+                    "refused: another session's key",
+                    client.predict,
+                    key,
+                    "safetensors",
+                    api_name="/download",
+                    refusal="belongs to another session",
+                )
             elif hostile == 4:
-                timed("refused: <id>/index as a key", client.predict, f"{uuid.uuid4().hex}/index",
-                      api_name="/model_card", refusal="belongs to another session")  # fmt: skip
+                timed(
+                    "refused: <id>/index as a key",
+                    client.predict,
+                    f"{uuid.uuid4().hex}/index",
+                    api_name="/model_card",
+                    refusal="belongs to another session",
+                )
             elif hostile == 5 and load_index is not None and resume_index is not None:
-                timed("refused: made-up session id", _made_up_session, url, load_index, resume_index,
-                      refusal="not taken")  # fmt: skip
+                timed(
+                    "refused: made-up session id", _made_up_session, url, load_index, resume_index, refusal="not taken"
+                )
             else:
                 timed("refused: unknown style", stylize, "mine:AAAAAAAAAAAAAAAAAAAAAA", refusal="unknown style")
 
@@ -267,8 +292,9 @@ def folder_mb(folder: Path) -> float:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) / MB if folder.exists() else 0.0
 
 
-def run(url: str, rss: Callable[[], float] | None, data: Path | None, minutes: float, sessions: int,
-        content_mb: int) -> Soak:  # fmt: skip
+def run(
+    url: str, rss: Callable[[], float] | None, data: Path | None, minutes: float, sessions: int, content_mb: int
+) -> Soak:
     soak = Soak()
     work = Path(tempfile.mkdtemp(prefix="studio-soak-"))
     files = Files.make(work, content_mb)

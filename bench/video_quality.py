@@ -68,8 +68,12 @@ def main() -> None:
         style = _tensor(to_array(open_image(p.style_image))[0])
         long_side = style_long_side(p.density)
         style = F.interpolate(style, scale_factor=long_side / max(style.shape[-2:]), mode="bilinear", antialias=True)
-        loss = PerceptualLoss(vgg, recipe, style_targets(vgg, [style], recipe.style_layers, recipe.style_stat),
-                              recipe.style_weight * style_strength_weight(p.strength))  # fmt: skip
+        loss = PerceptualLoss(
+            vgg,
+            recipe,
+            style_targets(vgg, [style], recipe.style_layers, recipe.style_stat),
+            recipe.style_weight * style_strength_weight(p.strength),
+        )
         models = {
             "video (new)": p.load("video", device="cpu"),
             "video (baseline)": load(base / p.name / "video.safetensors", device="cpu"),
@@ -80,8 +84,10 @@ def main() -> None:
         rows.append((p.name, scores, params))
         print(p.name, {k: tuple(round(v, 4) for v in s) for k, s in scores.items()}, flush=True)
     names = list(rows[0][1])
-    print(f"\n{len(photos)} built-in photos at {args.size} px; style / content / total (lower is better); "
-          f"parameters: {', '.join(f'{n} {rows[0][2][n]:,}' for n in names)}")  # fmt: skip
+    print(
+        f"\n{len(photos)} built-in photos at {args.size} px; style / content / total (lower is better); "
+        f"parameters: {', '.join(f'{n} {rows[0][2][n]:,}' for n in names)}"
+    )
     print("| preset | " + " | ".join(f"{n}: style, content, total" for n in names) + " |")
     print("| --- |" + " --- |" * len(names))
     for name, scores, _ in rows:

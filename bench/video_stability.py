@@ -76,8 +76,7 @@ def main() -> None:
         rows.append((strength, mean_warping_error(source, frames), style_loss(frames), len(frames) / seconds))
     base_e, base_s = rows[0][1], rows[0][2]
     which = args.model or f"preset {args.preset} ({args.use_case} model)"
-    print(f"\n{args.video}, {which}, longer side {args.max_size}, "
-          f"{len(source)} frames, device {model.device}")  # fmt: skip
+    print(f"\n{args.video}, {which}, longer side {args.max_size}, {len(source)} frames, device {model.device}")
     print("| stabilize | warping error | vs per-frame | style loss | vs per-frame | fps (decode+stylize+encode) |")
     print("| --- | --- | --- | --- | --- | --- |")
     for strength, e, s, fps in rows:

@@ -81,8 +81,11 @@ def voronoi_mosaic(rng: np.random.Generator, n: int) -> Array:
     label, edge = _voronoi(pts, n)
     region = _noise(rng, n, n / 6, 2)  # large swirls of colour families, like a figurative floor
     family = (region * len(palette)).astype(int).clip(0, len(palette) - 1)
-    pick = np.where(rng.random(len(pts)) < 0.75, family[pts[:, 0].astype(int), pts[:, 1].astype(int)],
-                    rng.integers(0, len(palette), len(pts)))  # fmt: skip
+    pick = np.where(
+        rng.random(len(pts)) < 0.75,
+        family[pts[:, 0].astype(int), pts[:, 1].astype(int)],
+        rng.integers(0, len(palette), len(pts)),
+    )
     colour = palette[pick][label] * rng.uniform(0.82, 1.12, (len(pts), 1))[label]
     yy, xx = np.mgrid[0:n, 0:n]
     shade = 1 - 0.18 * ((yy - pts[label, 0]) / (n / 38)).clip(-1, 1)  # each tile catches light from above
@@ -176,8 +179,11 @@ def pointillism(rng: np.random.Generator, n: int) -> Array:
     field = _noise(rng, n, n / 7, 3)
     sky = _hex("#7fb3e0", "#f2d57a")  # blue above, warm light low in the sky
     yy = np.mgrid[0:n, 0:n][0] / n
-    base = np.where((yy < 0.45 + 0.1 * (field - 0.5))[..., None], sky[0] * (1 - yy[..., None]) + sky[1] * yy[..., None],
-                    _hex("#3f7d3a")[0] * (0.6 + 0.6 * field[..., None]))  # fmt: skip
+    base = np.where(
+        (yy < 0.45 + 0.1 * (field - 0.5))[..., None],
+        sky[0] * (1 - yy[..., None]) + sky[1] * yy[..., None],
+        _hex("#3f7d3a")[0] * (0.6 + 0.6 * field[..., None]),
+    )
     img, draw = _canvas(n, "#f6f0e0")
     dots = _hex("#e23b2e", "#f4a81d", "#f7e14b", "#3aa655", "#1f6f3a", "#2c6fbb", "#8ec5ef", "#7b4bb3", "#fbf3dc")
     r = 4.2 * SS * n / 1024

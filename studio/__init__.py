@@ -10,23 +10,43 @@ The public API, in Turi Create's spirit::
     studio.presets()                            # the built-in styles; studio.preset("ink-wash").load()
     studio.quicklook("painting.jpg", "me.jpg")  # preview a style without training
 
-Everything not listed in ``__all__`` is private.
+Video and frames: ``studio.stylize_video(model, "clip.mov", "out.mp4")``; ``studio.FrameStylizer(model)`` for raw
+frames (the webcam). Progress and stopping follow one convention (:mod:`studio.progress`).
+
+Everything not listed in ``__all__`` is private; the subpackages (``nn``, ``train``, ``infer``, ``export``,
+``io``) are the engine's inside.
 """
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from studio.api import create, resume  # noqa: E402
-from studio.config import TrainConfig  # noqa: E402
-from studio.errors import StudioError  # noqa: E402
-from studio.infer.preview import PreviewStep, preview  # noqa: E402
-from studio.model import StyleModel, load  # noqa: E402
-from studio.presets import Preset, preset, presets  # noqa: E402
-from studio.train.quicklook import QuickLookProgress, quicklook  # noqa: E402
-from studio.train.trainer import Progress, Trainer, default_use_case, describe_seconds, estimate_seconds  # noqa: E402
+from studio.api import create, resume
+from studio.config import TrainConfig
+from studio.errors import StudioError
+from studio.export.metadata import ExportMetadata
+from studio.infer.frames import FrameOptions, FrameStylizer
+from studio.infer.preview import PreviewStep, preview
+from studio.infer.video import VideoProgress, stylize_video
+from studio.model import StyleModel, load
+from studio.presets import Preset, preset, presets
+from studio.progress import Cancelled, CancelToken, Event
+from studio.train.quicklook import QuickLookProgress, quicklook
+from studio.train.trainer import (
+    Progress,
+    Trainer,
+    TrainOptions,
+    default_use_case,
+    describe_seconds,
+    estimate_seconds,
+)
+from studio.version import __version__
 
 __all__ = [
+    "CancelToken",
+    "Cancelled",
+    "Event",
+    "ExportMetadata",
+    "FrameOptions",
+    "FrameStylizer",
     "Preset",
     "PreviewStep",
     "Progress",
@@ -34,7 +54,9 @@ __all__ = [
     "StudioError",
     "StyleModel",
     "TrainConfig",
+    "TrainOptions",
     "Trainer",
+    "VideoProgress",
     "__version__",
     "create",
     "default_use_case",
@@ -46,4 +68,5 @@ __all__ = [
     "preview",
     "quicklook",
     "resume",
+    "stylize_video",
 ]

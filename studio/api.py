@@ -10,6 +10,7 @@ import torch
 from studio.config import DEFAULT_ITERATIONS, TrainConfig
 from studio.device import resolve_device
 from studio.model import StyleModel
+from studio.progress import Flag
 from studio.train.content import ContentSpec
 from studio.train.trainer import ImageLike, ProgressCallback, Trainer
 
@@ -33,6 +34,7 @@ def create(
     loss_network: str = "hed",
     compile: bool = False,
     style_names: Sequence[str] | None = None,
+    cancel: Flag | None = None,
 ) -> StyleModel:
     """Train a style model, as Create ML's Style Transfer template does.
 
@@ -46,15 +48,18 @@ def create(
         use_case: "image" (Create ML's 1.7 M-parameter net) or "video" (a 69 K-parameter real-time net).
         validation: an image stylized at every report; default the first content image.
         device: "auto" (CUDA, then MPS, then CPU), "cpu", "cuda" or "mps".
-        on_progress: called with a :class:`studio.Progress` every ``report_interval`` iterations.
+        on_progress: called with a :class:`studio.Progress` every ``report_interval`` iterations; returning
+            False stops the run (the model so far is returned).
         session_dir: folder for checkpoints every ``checkpoint_interval`` iterations; see :func:`resume`.
         seed: makes the run repeatable (bit-exact on the CPU).
         loss_network: "hed" (bundled VGG16, default) or "torchvision" (ImageNet VGG16, if cached).
         batch_size: crops per iteration; None = 8 on GPUs, 2 on the CPU (a CPU iteration is ~20x slower).
         compile: run the training step through ``torch.compile``.
         style_names: one name per style image (default: the file names).
+        cancel: a flag that stops the run (see :mod:`studio.progress`): the model so far is returned, or
+            :class:`studio.progress.Cancelled` raised if nothing was trained yet.
 
-    For snapshots and cancelling while training runs, build a :class:`studio.Trainer` and call ``run``.
+    For snapshots while training runs, build a :class:`studio.Trainer` and call ``run``.
     """
     dev = resolve_device(device)
     config = TrainConfig(
@@ -77,6 +82,7 @@ def create(
         device=dev,
         session_dir=session_dir,
         style_names=style_names,
+        cancel=cancel,
     )
     return trainer.run(on_progress)
 
@@ -87,6 +93,8 @@ def resume(
     *,
     device: str | torch.device | None = "auto",
     on_progress: ProgressCallback | None = None,
+    cancel: Flag | None = None,
 ) -> StyleModel:
-    """Continue a session ("Train More"): finish its run, or train ``iterations`` more."""
-    return Trainer.resume(session_dir, iterations, device=device).run(on_progress)
+    """Continue a session ("Train More"): finish its run, or train ``iterations`` more; ``on_progress`` and
+    ``cancel`` as for :func:`create`."""
+    return Trainer.resume(session_dir, iterations, device=device, cancel=cancel).run(on_progress)

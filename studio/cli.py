@@ -23,9 +23,21 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from studio.config import DEFAULT_ITERATIONS
+from PIL import Image
+from tqdm import tqdm
+
+from studio.config import DEFAULT_ITERATIONS, TrainConfig
+from studio.device import resolve_device
 from studio.errors import StudioError, printable
+from studio.export.coreml import check_coreml, export_coreml
+from studio.export.metadata import ExportMetadata
+from studio.export.onnx import MIN_SIDE, check_onnx, export_onnx
 from studio.io.fileio import check_output_dir, check_output_file, short_name
+from studio.io.media import save_image
+from studio.presets import load_spec, presets, presets_dir
+from studio.progress import Cancelled
+from studio.train.content import resolve_content
+from studio.version import __version__
 
 EXIT_ERROR = 2
 EXPORT_FORMATS = ("mlpackage", "mlmodel", "onnx")
@@ -61,8 +73,18 @@ def _parser() -> argparse.ArgumentParser:
     p = _Parser(prog="studio", description="Style Studio: train and use style-transfer models.")
     p.add_argument("--version", action="store_true", help="print the version and exit")
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
+    _add_train(sub.add_parser("train", help="train a style model from one or more style images"))
+    _add_stylize(sub.add_parser("stylize", help="stylize images with a trained model or a preset"))
+    _add_video(sub.add_parser("video", help="stylize a video file (H.264 mp4 out, sound kept)"))
+    _add_export(sub.add_parser("export", help="export a model as Core ML (.mlpackage, .mlmodel) or ONNX"))
+    _add_quicklook(sub.add_parser("quicklook", help="preview a style on one photo without training (optimisation)"))
+    sub.add_parser("presets", help="list the preset styles")
+    i = sub.add_parser("info", help="describe a model file")
+    i.add_argument("model", metavar="MODEL")
+    return p
 
-    t = sub.add_parser("train", help="train a style model from one or more style images")
+
+def _add_train(t: argparse.ArgumentParser) -> None:
     t.add_argument("styles", nargs="*", metavar="STYLE_IMAGE", help="style image(s); several make a multi-style model")
     t.add_argument("--content", nargs="+", metavar="DIR|FILE", help="content photos (default: the built-in set)")
     t.add_argument(
@@ -90,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("-o", "--output", required=True, metavar="MODEL.safetensors")
     t.add_argument("--overwrite", action="store_true", help="replace -o even if it is not a style-studio model")
 
-    s = sub.add_parser("stylize", help="stylize images with a trained model or a preset")
+
+def _add_stylize(s: argparse.ArgumentParser) -> None:
     s.add_argument("model", metavar="MODEL", help="a .safetensors model, preset:NAME, or preset:all to blend presets")
     s.add_argument("--use-case", default="image", choices=["image", "video"], help="which preset model (presets only)")
     s.add_argument("inputs", nargs="+", metavar="INPUT", help="image files or folders of images")
@@ -99,11 +122,15 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--max-size", type=whole_number, metavar="PX", help="cap the longer side of the result")
     s.add_argument("--intensity", type=number, default=1.0, help="0-1 blend with the original (default 1)")
     s.add_argument("--preserve-color", action="store_true", help="keep the photo's colours (luminance-only)")
-    s.add_argument("--overwrite", action="store_true",
-                   help="replace existing NAME-stylized files (default: write NAME-stylized-2 and so on)")  # fmt: skip
+    s.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace existing NAME-stylized files (default: write NAME-stylized-2 and so on)",
+    )
     s.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
-    v = sub.add_parser("video", help="stylize a video file (H.264 mp4 out, sound kept)")
+
+def _add_video(v: argparse.ArgumentParser) -> None:
     v.add_argument("model", metavar="MODEL", help="a .safetensors model, preset:NAME, or preset:all")
     v.add_argument("input", metavar="IN", help="a video: mp4, mov, webm, mkv, avi…")
     v.add_argument("-o", "--output", required=True, metavar="OUT.mp4")
@@ -113,11 +140,18 @@ def _parser() -> argparse.ArgumentParser:
     v.add_argument("--intensity", type=number, default=1.0, help="0-1 blend with the original (default 1)")
     v.add_argument("--preserve-color", action="store_true", help="keep the video's colours (luminance-only)")
     v.add_argument("--overwrite", action="store_true", help="replace OUT.mp4 if it exists")
-    v.add_argument("--stabilize", nargs="?", const=True, type=number, metavar="STRENGTH",
-                   help="steady the result along the optical flow (strength 0-1, default 0.6)")  # fmt: skip
+    v.add_argument(
+        "--stabilize",
+        nargs="?",
+        const=True,
+        type=number,
+        metavar="STRENGTH",
+        help="steady the result along the optical flow (strength 0-1, default 0.6)",
+    )
     v.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
 
-    e = sub.add_parser("export", help="export a model as Core ML (.mlpackage, .mlmodel) or ONNX")
+
+def _add_export(e: argparse.ArgumentParser) -> None:
     e.add_argument("model", metavar="MODEL")
     e.add_argument("-o", "--output", required=True, metavar="PATH", help="Style.mlpackage, Style.mlmodel or style.onnx")
     e.add_argument("--format", choices=EXPORT_FORMATS, help="default: from the output's suffix")
@@ -132,7 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--description", help="short description (default: styles, use case, strength, density)")
     e.add_argument("--overwrite", action="store_true", help="replace -o if it exists")
 
-    q = sub.add_parser("quicklook", help="preview a style on one photo without training (optimisation)")
+
+def _add_quicklook(q: argparse.ArgumentParser) -> None:
     q.add_argument("style", metavar="STYLE_IMAGE")
     q.add_argument("content", metavar="PHOTO")
     q.add_argument("-o", "--output", required=True, metavar="OUT.png|jpg")
@@ -145,12 +180,6 @@ def _parser() -> argparse.ArgumentParser:
     q.add_argument("--max-seconds", type=number, help="time limit (default 60 on the CPU, none on a GPU)")
     q.add_argument("--overwrite", action="store_true", help="replace -o if it exists (never one of the inputs)")
     q.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"])
-
-    sub.add_parser("presets", help="list the preset styles")
-
-    i = sub.add_parser("info", help="describe a model file")
-    i.add_argument("model", metavar="MODEL")
-    return p
 
 
 def parse_style(text: str | None) -> Any:
@@ -180,7 +209,7 @@ def _ascii_digits(text: str) -> bool:
 def _check_output(path: str, overwrite: bool, inputs: Sequence[str]) -> Path:
     """train's -o: a .safetensors file in a writable folder; an existing file only if it is a studio model
     (a run redone or resumed into the same file) or with --overwrite."""
-    from studio.model import is_model_file
+    from studio.model import is_model_file  # looked up at the call, so tests can stand in for it
 
     out = Path(path)
     if out.suffix != ".safetensors":
@@ -208,11 +237,7 @@ def _save_model(model: Any, out: Path) -> Path:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from studio.config import TrainConfig
-    from studio.device import resolve_device
-    from studio.train.trainer import Trainer, default_use_case, describe_seconds
+    from studio.train.trainer import Trainer, default_use_case, describe_seconds  # looked up at the call (tests)
 
     inputs = [*args.styles, *(args.content or []), *([args.validation] if args.validation else [])]
     out = _check_output(args.output, args.overwrite, inputs)  # before any work: never train into the void
@@ -276,10 +301,6 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _stylize(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from studio.train.content import resolve_content
-
     inputs = resolve_content(args.inputs, what="input")
     style = parse_style(args.style)
     for folder in [args.out_dir] if args.out_dir else sorted({p.parent for p in inputs}):
@@ -313,7 +334,7 @@ def parse_size(text: str, option: str) -> tuple[int, int]:
 
 
 def _export(args: argparse.Namespace) -> int:
-    from studio.model import load
+    from studio.model import load  # looked up at the call, so tests can stand in for it
 
     out = Path(args.output)
     fmt = args.format or out.suffix.lstrip(".")
@@ -321,9 +342,11 @@ def _export(args: argparse.Namespace) -> int:
         raise StudioError(f"cannot tell the format from {out.name!r}: end -o in .mlpackage, .mlmodel or .onnx")
     if out.suffix != f".{fmt}":
         raise StudioError(f"--format {fmt} writes a .{fmt} file, but -o is {out.name!r}")
-    meta = {"author": args.author, "license": args.license, "version": args.model_version}
-    meta["description"] = args.description
-    size = parse_size(args.size, "--size") if args.size else None  # bad sizes are refused before any work
+    # bad metadata and sizes are refused before any work
+    metadata = ExportMetadata.of(
+        author=args.author, license=args.license, version=args.model_version, description=args.description
+    )
+    size = parse_size(args.size, "--size") if args.size else None
     sizes = [parse_size(part, "--sizes") for part in args.sizes.split(",")] if args.sizes else None
     check_output_file(out, overwrite=args.overwrite, inputs=(args.model,), folder_ok=fmt == "mlpackage")
     model = load(args.model, device="cpu")
@@ -331,24 +354,23 @@ def _export(args: argparse.Namespace) -> int:
         for option, value in (("--size", args.size), ("--sizes", args.sizes), ("--precision", args.precision)):
             if value is not None:
                 raise StudioError(f"{option} applies to Core ML exports; ONNX files take any size (--min/--max-size)")
-        from studio.export.onnx import check_onnx
-
-        path = model.export_onnx(out, min_size=args.min_size or 64, max_size=args.max_size or 4096, **meta)
-        diff = check_onnx(path, model)
+        min_size, max_size = args.min_size or MIN_SIDE, args.max_size or 4096
+        path = export_onnx(model.network, model.config, out, min_size=min_size, max_size=max_size, metadata=metadata)
+        diff = check_onnx(path, model.network)
         print(f"{printable(path)}: {_size_mb(path):.2f} MB, onnxruntime vs PyTorch max abs difference {diff:.2e}")
         return 0
-    from studio.export.coreml import check_coreml
-
-    path = model.export_coreml(
+    path = export_coreml(
+        model.network,
+        model.config,
         out,
         min_size=args.min_size,
         max_size=args.max_size,
         sizes=sizes,
         size=size,
         precision=args.precision or "mixed",
-        **meta,
+        metadata=metadata,
     )
-    diff = check_coreml(path, model)
+    diff = check_coreml(path, model.network)
     print(
         f"{printable(path)}: {_size_mb(path):.2f} MB; reference run of the file vs PyTorch: max abs difference "
         f"{diff:.2e} (0..1 scale; Core ML itself runs only on macOS)"
@@ -362,10 +384,7 @@ def _size_mb(path: Path) -> float:
 
 
 def _quicklook(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from studio.io.media import save_image
-    from studio.train.quicklook import quicklook
+    from studio.train.quicklook import quicklook  # looked up at the call, so tests can stand in for it
 
     out = Path(args.output)
     if out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".webp"):
@@ -399,20 +418,16 @@ def _quicklook(args: argparse.Namespace) -> int:
 def _model(args: argparse.Namespace, default_use_case: str) -> Any:
     """A model file, or a preset's model for ``--use-case``."""
     if args.model.startswith("preset:"):
-        from studio.presets import load_spec
-
         return load_spec(args.model, use_case=args.use_case, device=args.device)
     if args.use_case != default_use_case:
         raise StudioError("--use-case picks a preset's model; a model file has its own use case")
-    from studio.model import load
+    from studio.model import load  # looked up at the call, so tests can stand in for it
 
     return load(args.model, device=args.device)
 
 
 def _video(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
-    from studio.infer.video import probe, stylize_video
+    from studio.infer.video import probe, stylize_video  # looked up at the call, so tests can stand in for them
 
     check_output_file(args.output, overwrite=args.overwrite, inputs=(args.input,))
     info = probe(args.input)  # a clear error before the model loads
@@ -422,10 +437,16 @@ def _video(args: argparse.Namespace) -> int:
     bar = tqdm(total=info.frames, unit="frame", desc="stylizing", dynamic_ncols=True)
     try:
         out = stylize_video(
-            model, args.input, args.output, style=style, intensity=args.intensity,
-            preserve_color=args.preserve_color, max_size=args.max_size, stabilize=args.stabilize or False,
+            model,
+            args.input,
+            args.output,
+            style=style,
+            intensity=args.intensity,
+            preserve_color=args.preserve_color,
+            max_size=args.max_size,
+            stabilize=args.stabilize or False,
             on_progress=lambda p: bar.update(p.frame - bar.n) and None,
-        )  # fmt: skip
+        )
     finally:
         bar.close()
     print(printable(out))
@@ -433,21 +454,21 @@ def _video(args: argparse.Namespace) -> int:
 
 
 def _presets(args: argparse.Namespace) -> int:
-    from studio.presets import presets, presets_dir
-
     found = presets()
     if not found:
         raise StudioError(f"no presets found in {presets_dir()}")
     width = max(len(p.name) for p in found)
     for p in found:
-        print(f"{printable(p.name):{width}s}  {'+'.join(p.use_cases):11s}  strength {p.strength:g}, "
-              f"density {p.density:4d}  {printable(p.description)}")  # fmt: skip
+        name, uses = printable(p.name), "+".join(p.use_cases)
+        print(
+            f"{name:{width}s}  {uses:11s}  strength {p.strength:g}, density {p.density:4d}  {printable(p.description)}"
+        )
     print("\nuse: studio stylize preset:NAME PHOTO  |  blend: studio stylize preset:all PHOTO --style a:0.6,b:0.4")
     return 0
 
 
 def _info(args: argparse.Namespace) -> int:
-    from studio.model import load
+    from studio.model import load  # looked up at the call, so tests can stand in for it
 
     model = load(args.model, device="cpu")  # checks the header against the file before reading anything big
     c = model.config
@@ -482,8 +503,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         return EXIT_ERROR  # a bad option, its one line printed: a status, as for every other error
     if args.version:
-        from studio import __version__
-
         print(f"studio {__version__}")
         return 0
     if args.command is None:
@@ -495,14 +514,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with warnings.catch_warnings():
             warnings.showwarning = _one_line_warning  # e.g. a broken preset skipped: one line, no source dump
-            from PIL import Image
-
             # images over the studio's pixel limit are refused with their own error: no second line from PIL
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             return handler(args)
     except StudioError as exc:
         print(f"studio {args.command}: error: {printable(exc)}", file=sys.stderr)
         return EXIT_ERROR
+    except Cancelled as exc:  # Ctrl-C before training's first iteration: nothing was made
+        print(f"studio {args.command}: {printable(exc)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     except OSError as exc:  # disk full, permissions…: still one line, no traceback
         name = f": {exc.filename}" if getattr(exc, "filename", None) else ""
         print(f"studio {args.command}: error: {printable(f'{exc.strerror or exc}{name}')}", file=sys.stderr)

@@ -1,87 +1,56 @@
 """What one request may ask of a shared studio: upload sizes, pixels, video length, training time, storage.
 
 A public Space meets every kind of file and many people at once, so every limit is explicit, has a sane
-default, and is set by an environment variable (the README lists them). :func:`limits` reads them each time
-it is called, so tests and hosts can change them without restarting; a malformed value is refused with a
-message naming the variable, not ignored.
+default, and is set by an environment variable: each is a row of :data:`studio.settings.SETTINGS` (its
+variable, default and meaning; the README shows that table). :func:`limits` reads them each time it is
+called; this module enforces them (:class:`Budget`).
 """
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
+from typing import Any
 
+from studio import settings
 from studio.errors import StudioError
+
+
+def _bound(variable: str) -> Any:
+    """A :class:`Limits` field set by ``variable``, with that setting's default."""
+    return field(default=settings.default(variable), metadata={"variable": variable})
 
 
 @dataclass(frozen=True)
 class Limits:
-    upload_bytes: int = 512 * 1024**2  # any one uploaded file (Gradio refuses larger uploads before storing)
-    image_pixels: int = 100_000_000  # width * height from the header, checked before decoding
-    video_seconds: float = 600.0
-    video_frames: int = 36_000  # 10 minutes at 60 fps
-    video_pixels: int = 3840 * 2160  # per input frame
-    train_iterations: int = 5000  # per training job ("Train more" counts as a new job)
-    train_seconds: float = 1800.0  # per training job: stopped and saved (as with Stop) when reached
-    trainings_per_gpu: int = 1  # trainings that run at once per GPU (or on the CPU); others wait in the queue
-    session_bytes: int = 256 * 1024**2  # stored models per browser session; its oldest go first
-    store_bytes: int = 2 * 1024**3  # stored models of all sessions; when full, new models are refused
-    checkpoint_interval: int = 100  # iterations between a browser training's checkpoints (at most this is lost)
+    """The bounds in force; each field's variable and meaning are in :data:`studio.settings.SETTINGS`."""
+
+    upload_bytes: int = _bound("STUDIO_MAX_UPLOAD_BYTES")
+    image_pixels: int = _bound("STUDIO_MAX_IMAGE_PIXELS")
+    video_seconds: float = _bound("STUDIO_MAX_VIDEO_SECONDS")
+    video_frames: int = _bound("STUDIO_MAX_VIDEO_FRAMES")
+    video_pixels: int = _bound("STUDIO_MAX_VIDEO_PIXELS")  # per input frame
+    train_iterations: int = _bound("STUDIO_MAX_ITERATIONS")  # per training job
+    train_seconds: float = _bound("STUDIO_MAX_TRAIN_SECONDS")  # per training job, then stopped and saved
+    trainings_per_gpu: int = _bound("STUDIO_TRAININGS_PER_GPU")
+    session_bytes: int = _bound("STUDIO_SESSION_BYTES")
+    store_bytes: int = _bound("STUDIO_STORE_BYTES")
+    checkpoint_interval: int = _bound("STUDIO_CHECKPOINT_INTERVAL")
     # One training request, all its files together (several zips cannot add up past these):
-    content_files: int = 2000  # content photos, loose or zipped
-    content_bytes: int = 2 * 1024**3  # content photos' bytes as unpacked (counted while unpacking, not declared)
-    request_pixels: int = 1_000_000_000  # width * height of every style, content and validation image, summed
-    style_pixels: int = 100_000_000  # of the style images: kept decoded (float32, 12 bytes a pixel) all run long
-    session_idle_seconds: float = 7 * 24 * 3600.0  # a session unused this long is removed with its models and runs
+    content_files: int = _bound("STUDIO_MAX_CONTENT_FILES")
+    content_bytes: int = _bound("STUDIO_MAX_CONTENT_BYTES")
+    request_pixels: int = _bound("STUDIO_MAX_REQUEST_PIXELS")
+    style_pixels: int = _bound("STUDIO_MAX_STYLE_PIXELS")
+    session_idle_seconds: float = _bound("STUDIO_SESSION_IDLE_SECONDS")
 
 
 # environment variable -> field
-ENV = {
-    "STUDIO_MAX_UPLOAD_BYTES": "upload_bytes",
-    "STUDIO_MAX_IMAGE_PIXELS": "image_pixels",
-    "STUDIO_MAX_VIDEO_SECONDS": "video_seconds",
-    "STUDIO_MAX_VIDEO_FRAMES": "video_frames",
-    "STUDIO_MAX_VIDEO_PIXELS": "video_pixels",
-    "STUDIO_MAX_ITERATIONS": "train_iterations",
-    "STUDIO_MAX_TRAIN_SECONDS": "train_seconds",
-    "STUDIO_TRAININGS_PER_GPU": "trainings_per_gpu",
-    "STUDIO_SESSION_BYTES": "session_bytes",
-    "STUDIO_STORE_BYTES": "store_bytes",
-    "STUDIO_CHECKPOINT_INTERVAL": "checkpoint_interval",
-    "STUDIO_MAX_CONTENT_FILES": "content_files",
-    "STUDIO_MAX_CONTENT_BYTES": "content_bytes",
-    "STUDIO_MAX_REQUEST_PIXELS": "request_pixels",
-    "STUDIO_MAX_STYLE_PIXELS": "style_pixels",
-    "STUDIO_SESSION_IDLE_SECONDS": "session_idle_seconds",
-}
+ENV = {f.metadata["variable"]: f.name for f in fields(Limits)}
 
 
 def limits(env: Mapping[str, str] | None = None) -> Limits:
     """The limits in force: defaults, overridden by the environment (``env``, default ``os.environ``)."""
-    env = os.environ if env is None else env
-    defaults = Limits()
-    values: dict[str, int | float] = {}
-    for var, name in ENV.items():
-        text = env.get(var)
-        if text is None or not text.strip():
-            continue
-        is_int = isinstance(getattr(defaults, name), int)  # whole numbers where the default is one
-        try:
-            value: int | float = int(text.replace("_", "")) if is_int else float(text)
-        except ValueError:
-            kind = "a whole number" if is_int else "a number"
-            raise StudioError(f"{var} must be {kind} greater than 0, got {text!r}") from None
-        if not value > 0 or value != value or value == float("inf"):
-            raise StudioError(f"{var} must be greater than 0, got {text!r}")
-        values[name] = value
-    return Limits(**values)  # type: ignore[arg-type]
-
-
-class Stopped(StudioError):
-    """A request stopped before it made anything: by its user (Stop) or by its time limit."""
+    return Limits(**{name: settings.setting(var).read(env) for var, name in ENV.items()})
 
 
 class Budget:
@@ -92,9 +61,12 @@ class Budget:
     """
 
     def __init__(
-        self, files: int = Limits.content_files, content_bytes: int = Limits.content_bytes,
-        pixels: int | None = None, style_pixels: int | None = None,
-    ) -> None:  # fmt: skip
+        self,
+        files: int = Limits.content_files,
+        content_bytes: int = Limits.content_bytes,
+        pixels: int | None = None,
+        style_pixels: int | None = None,
+    ) -> None:
         self.files, self.content_bytes, self.pixels, self.style_pixels = files, content_bytes, pixels, style_pixels
         self.files_used = self.bytes_used = self.pixels_used = self.style_pixels_used = 0
 
@@ -135,45 +107,3 @@ class Budget:
             )
         self.pixels_used += count
         self.style_pixels_used += count if style else 0
-
-
-class StopFlag:
-    """Stops a request: its user (:meth:`set`, the Stop button) or its time limit, counted from the request's
-    start (not from training's first iteration). Quacks like ``threading.Event`` (``set``, ``is_set``), so a
-    :class:`~studio.Trainer` polls it every iteration; the slow steps before training poll :meth:`check`.
-    """
-
-    def __init__(self, seconds: float | None = None, limit: str = "STUDIO_MAX_TRAIN_SECONDS") -> None:
-        self._event = threading.Event()
-        self.seconds, self.limit = seconds, limit
-        self._deadline = None if seconds is None else time.monotonic() + seconds
-        self.timed_out = False
-
-    def set(self) -> None:
-        self._event.set()
-
-    def is_set(self) -> bool:
-        if not self._event.is_set() and self._deadline is not None and time.monotonic() >= self._deadline:
-            self.timed_out = True
-            self._event.set()
-        return self._event.is_set()
-
-    def check(self, what: str = "") -> None:
-        """Raise :class:`Stopped` once stopped; ``what``: the step it stopped in, for the message."""
-        if self.is_set():
-            during = f" while {what}" if what else ""
-            if self.timed_out:
-                raise Stopped(
-                    f"stopped{during}: this studio's limit of {self.seconds:g} s a job ran out ({self.limit})"
-                )
-            raise Stopped(f"stopped{during}")
-
-
-def check_stop(stop: object, what: str = "") -> None:
-    """:meth:`StopFlag.check` for any ``threading.Event``-like flag (or None: never stops)."""
-    if stop is None:
-        return
-    if isinstance(stop, StopFlag):
-        stop.check(what)
-    elif stop.is_set():  # type: ignore[attr-defined]
-        raise Stopped(f"stopped while {what}" if what else "stopped")

@@ -24,6 +24,8 @@ from typing import Any
 import numpy as np
 import torch
 from PIL import Image
+from safetensors import SafetensorError, safe_open
+from safetensors import torch as safetensors_torch
 
 from studio.config import (
     FORMAT_VERSION,
@@ -38,6 +40,9 @@ from studio.config import (
 )
 from studio.device import resolve_device
 from studio.errors import StudioError
+from studio.export.coreml import Size, export_coreml
+from studio.export.metadata import ExportMetadata
+from studio.export.onnx import MIN_SIDE, export_onnx
 from studio.infer.stylize import blend, preserve_color, run_network
 from studio.io.fileio import atomic_path, short_name
 from studio.io.media import check_aspect, fit_size, from_array, open_image, save_image, to_array
@@ -46,8 +51,23 @@ from studio.nn.networks import TransformerNet, build_network, count_parameters
 FORMAT_NAME = "style-studio-model"
 MAX_HEADER_BYTES = 16 * 1024**2  # a model's header is a few KB; 256 long style names stay far below this
 # safetensors dtypes and their sizes in bytes; model weights must be one of WEIGHT_DTYPES
-DTYPE_BYTES = {"BOOL": 1, "U8": 1, "I8": 1, "F8_E5M2": 1, "F8_E4M3": 1, "I16": 2, "U16": 2, "F16": 2, "BF16": 2,
-               "I32": 4, "U32": 4, "F32": 4, "F64": 8, "I64": 8, "U64": 8}  # fmt: skip
+DTYPE_BYTES = {
+    "BOOL": 1,
+    "U8": 1,
+    "I8": 1,
+    "F8_E5M2": 1,
+    "F8_E4M3": 1,
+    "I16": 2,
+    "U16": 2,
+    "F16": 2,
+    "BF16": 2,
+    "I32": 4,
+    "U32": 4,
+    "F32": 4,
+    "F64": 8,
+    "I64": 8,
+    "U64": 8,
+}
 WEIGHT_DTYPES = ("F32", "F16", "BF16")
 StyleSpec = int | str | Sequence[float] | Mapping[int | str, float] | None
 
@@ -161,6 +181,7 @@ class StyleModel:
         becomes colour. Images more than 100 times longer than wide (or the reverse) are refused.
         ``intensity`` 0..1 blends with the original; ``preserve_color`` keeps the original's colours
         (luminance-only transfer). Images larger than ``tile_size``² pixels are processed in seamless tiles.
+        Safe to call from several threads at once: nothing of a call is kept on the model.
         """
         check_number("intensity", intensity, 0.0, 1.0)
         if max_size is not None:
@@ -227,8 +248,6 @@ class StyleModel:
 
         ``precision="float16"`` halves the file (the presets ship so); loading always computes in fp32.
         """
-        from safetensors.torch import save_file
-
         path = Path(path)
         if path.suffix != ".safetensors":
             raise StudioError(f"model files end in .safetensors, got {path.name!r}")
@@ -237,34 +256,30 @@ class StyleModel:
         dtype = torch.float16 if precision == "float16" else torch.float32
         state = {k: v.detach().to("cpu", dtype).contiguous() for k, v in self._net.state_dict().items()}
         with atomic_path(path) as tmp:
-            save_file(state, str(tmp), metadata={"format": FORMAT_NAME, "studio": self.config.to_json()})
+            header = {"format": FORMAT_NAME, "studio": self.config.to_json()}
+            safetensors_torch.save_file(state, str(tmp), metadata=header)  # looked up here: tests stand in for it
         return path
 
     def export_onnx(
         self,
         path: str | os.PathLike[str],
         *,
-        min_size: int = 64,
+        min_size: int = MIN_SIDE,
         max_size: int = 4096,
         opset: int = 18,
+        metadata: ExportMetadata | None = None,
         author: str | None = None,
         license: str | None = None,
         version: str | None = None,
         description: str | None = None,
     ) -> Path:
-        """Write an ONNX model with dynamic height and width; see :mod:`studio.export.onnx` for its inputs."""
-        from studio.export.onnx import export_onnx
+        """Write an ONNX model with dynamic height and width; see :mod:`studio.export.onnx` for its inputs.
 
+        ``author``, ``license``, ``version`` and ``description`` replace those of ``metadata`` (default:
+        :class:`~studio.export.metadata.ExportMetadata`'s)."""
+        given = ExportMetadata.of(metadata, author=author, license=license, version=version, description=description)
         return export_onnx(
-            self,
-            path,
-            min_size=min_size,
-            max_size=max_size,
-            opset=opset,
-            author=author,
-            license=license,
-            version=version,
-            description=description,
+            self._net, self.config, path, min_size=min_size, max_size=max_size, opset=opset, metadata=given
         )
 
     def export_coreml(
@@ -273,9 +288,10 @@ class StyleModel:
         *,
         min_size: int | None = None,
         max_size: int | None = None,
-        sizes: Sequence[int | tuple[int, int]] | None = None,
-        size: int | tuple[int, int] | None = None,
+        sizes: Sequence[Size] | None = None,
+        size: Size | None = None,
         precision: str = "mixed",
+        metadata: ExportMetadata | None = None,
         author: str | None = None,
         license: str | None = None,
         version: str | None = None,
@@ -283,21 +299,18 @@ class StyleModel:
     ) -> Path:
         """Write a Core ML model: ``.mlpackage`` (flexible size, default 64-2048 px; or ``sizes``/``size``) or
         ``.mlmodel`` (fixed ``size``, default 512). Input ``image`` (and ``index``, style weights, for multi-style
-        models), output ``stylizedImage``; see :mod:`studio.export.coreml`."""
-        from studio.export.coreml import export_coreml
-
+        models), output ``stylizedImage``; see :mod:`studio.export.coreml`. Metadata as :meth:`export_onnx`."""
+        given = ExportMetadata.of(metadata, author=author, license=license, version=version, description=description)
         return export_coreml(
-            self,
+            self._net,
+            self.config,
             path,
             min_size=min_size,
             max_size=max_size,
             sizes=sizes,
             size=size,
             precision=precision,
-            author=author,
-            license=license,
-            version=version,
-            description=description,
+            metadata=given,
         )
 
 
@@ -431,8 +444,16 @@ def is_model_file(path: str | os.PathLike[str]) -> bool:
 
 
 # Fields of a saved ModelConfig (and its NetworkConfig) that every model file has; the others have defaults.
-_REQUIRED = ("network", "use_case", "style_names", "style_strength", "style_density", "iterations", "loss_network",
-             "recipe")  # fmt: skip
+_REQUIRED = (
+    "network",
+    "use_case",
+    "style_names",
+    "style_strength",
+    "style_density",
+    "iterations",
+    "loss_network",
+    "recipe",
+)
 _NETWORK_FIELDS = ("channels", "num_residual", "num_styles", "edge_kernel")
 
 
@@ -509,8 +530,6 @@ def load(path: str | os.PathLike[str], device: str | torch.device = "auto") -> S
     Everything in the file is checked before anything is built (see the module's docstring); each problem is
     one :class:`StudioError` naming the file.
     """
-    from safetensors import SafetensorError, safe_open
-
     path = Path(path)
     if not path.is_file():
         raise StudioError(f"model not found: {path}")
@@ -560,8 +579,8 @@ def _check_weights(path: Path, net: TransformerNet, entries: Mapping[str, Tensor
     missing = [k for k in expected if k not in entries]
     unexpected = [k for k in entries if k not in expected]
     if missing or unexpected:
-        parts = [f"{what} {', '.join(names[:3])}{' …' if len(names) > 3 else ''}"
-                 for what, names in (("missing", missing), ("unexpected", unexpected)) if names]  # fmt: skip
+        found = (("missing", missing), ("unexpected", unexpected))
+        parts = [f"{what} {', '.join(names[:3])}{' …' if len(names) > 3 else ''}" for what, names in found if names]
         raise StudioError(f"{path}: weights do not match the model config ({'; '.join(parts)})")
     for name, shape in expected.items():
         e = entries[name]

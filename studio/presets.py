@@ -24,15 +24,15 @@ import torch
 from studio.config import DENSITY_RANGE, STRENGTH_RANGE, USE_CASES, ModelConfig
 from studio.errors import StudioError
 from studio.model import FORMAT_NAME, StyleModel, load
+from studio.settings import folders
 
 PREFIX = "preset:"
 ALL = "all"
 
 
 def presets_dir() -> Path:
-    """``$STUDIO_PRESETS``, else the ``presets/`` folder beside the package (a source checkout or the image)."""
-    env = os.environ.get("STUDIO_PRESETS")
-    return Path(env) if env else Path(__file__).resolve().parents[1] / "presets"
+    """``STUDIO_PRESETS``, else the ``presets/`` folder beside the package (a source checkout or the image)."""
+    return folders().presets
 
 
 @dataclass(frozen=True)

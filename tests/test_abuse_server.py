@@ -35,8 +35,9 @@ from conftest import synthetic_photo, tiny_model
 from PIL import Image
 
 from studio import StudioError, TrainConfig, Trainer
-from studio.limits import Budget, Limits, StopFlag, Stopped
+from studio.limits import Budget, Limits
 from studio.model import StyleModel
+from studio.progress import Cancelled, CancelToken
 from studio.train.content import gather_content, load_pool, resolve_content, unpack_zip
 from studio.train.session import CHECKPOINT_FILE, SESSION_FILE
 from studio.train.trainer import Progress
@@ -101,8 +102,11 @@ def test_zip_budget_is_summed_over_a_requests_zips_and_a_refusal_leaves_nothing(
     with pytest.raises(StudioError, match=r"b\.zip holds 3 images \(3 more before it\); the limit is 5 a training"):
         gather_content([a, b], out, Budget(files=5, content_bytes=10 * MB))
     assert not out.exists()
-    with pytest.raises(StudioError, match=r"b\.zip unpacks to 0 MB of images with the files before it.*"
-                       "STUDIO_MAX_CONTENT_BYTES"):  # fmt: skip
+    with pytest.raises(
+        StudioError,
+        match=r"b\.zip unpacks to 0 MB of images with the files before it.*"
+        "STUDIO_MAX_CONTENT_BYTES",
+    ):
         gather_content([a, b], out, Budget(files=100, content_bytes=each + each // 2))
     assert not out.exists()
     # the engine's own entry point sums its zips the same way, and removes what it unpacked
@@ -151,8 +155,11 @@ def test_pixel_budgets_are_checked_from_headers_before_decoding(tmp_path: Path) 
         claims.append(tmp_path / f"style-{i}.png")
         claims[-1].write_bytes(_png_claiming(9000, 9000))  # 81 MP each, within the 100 MP per image
     start = time.monotonic()
-    with pytest.raises(StudioError, match=r"style style-1\.png: the style images come to more than 100,000,000 "
-                       r"pixels together.*STUDIO_MAX_STYLE_PIXELS"):  # fmt: skip
+    with pytest.raises(
+        StudioError,
+        match=r"style style-1\.png: the style images come to more than 100,000,000 "
+        r"pixels together.*STUDIO_MAX_STYLE_PIXELS",
+    ):
         from studio.train.content import check_pixels
 
         check_pixels(claims, Budget.of(Limits()), "style", style=True)
@@ -188,8 +195,16 @@ class FakeTrainer:
     step = 0.01
     setup = 0.0  # seconds "decoding" in the constructor, polling the cancel flag as the engine does
 
-    def __init__(self, styles: list[str], content: Any, config: TrainConfig, *, validation: Any = None,
-                 session_dir: Path, cancel: Any) -> None:  # fmt: skip
+    def __init__(
+        self,
+        styles: list[str],
+        content: Any,
+        config: TrainConfig,
+        *,
+        validation: Any = None,
+        session_dir: Path,
+        cancel: Any,
+    ) -> None:
         self.config, self.target, self.iteration = config, config.iterations, 0
         self.device = torch.device("cpu")
         self.session_dir, self._cancel = session_dir, cancel
@@ -198,7 +213,7 @@ class FakeTrainer:
         deadline = time.monotonic() + self.setup
         while time.monotonic() < deadline:
             if cancel.is_set():
-                raise Stopped("stopped while decoding")
+                raise Cancelled("stopped while decoding")
             time.sleep(0.01)
         session_dir.mkdir(parents=True, exist_ok=True)
         (session_dir / SESSION_FILE).write_text("{}")
@@ -213,7 +228,7 @@ class FakeTrainer:
 
     def run(self, on_progress: Callable[[Progress], Any]) -> StyleModel:
         if self._cancel.is_set():
-            raise Stopped("stopped before the first iteration")
+            raise Cancelled("stopped before the first iteration")
         while self.iteration < self.target and not self._cancel.is_set():
             time.sleep(self.step)
             self.iteration += 1
@@ -239,15 +254,18 @@ class TrainTab:
     workdir: Path
 
     def train(self, sid: str | None, styles: list[Path], content: list[Path] | None = None, n: int = 10) -> list:
-        return list(self.fns["train"](sid, [str(p) for p in styles], content and [str(p) for p in content], None,
-                                      5, 256, "video", n))  # fmt: skip
+        return list(
+            self.fns["train"](
+                sid, [str(p) for p in styles], content and [str(p) for p in content], None, 5, 256, "video", n
+            )
+        )
 
 
-def _train_tab(tmp: Path, **limits: Any) -> TrainTab:
+def _train_tab(tmp: Path, trainer: type[FakeTrainer] = FakeTrainer, **limits: Any) -> TrainTab:
     bounds = dataclasses.replace(Limits(), **limits)
     store = ModelStore(tmp / "store", bounds.store_bytes, bounds.session_bytes, runs=tmp / "sessions")
     with gr.Blocks() as demo:
-        shared = train_tab.build(store, FakeTrainer, FakeTrainer, tmp / "sessions", bounds)
+        shared = train_tab.build(store, trainer, trainer, tmp / "sessions", bounds)
     fns = {f.api_name: f.fn for f in demo.fns.values() if f.api_name}
     return TrainTab(fns, shared["load"][0], store, tmp / "sessions")
 
@@ -284,7 +302,7 @@ def test_finished_trainings_release_their_trainer_and_store_what_they_trained(tm
 
 # --- 3. Stop and time limits in every phase -------------------------------------------------------------------
 def test_stop_while_unpacking_answers_within_two_seconds_and_leaves_nothing(tmp_path: Path, big_zip: Path) -> None:
-    stop = StopFlag()
+    stop = CancelToken()
     out = tmp_path / "content"
 
     def set_when_unpacking() -> float:
@@ -294,7 +312,7 @@ def test_stop_while_unpacking_answers_within_two_seconds_and_leaves_nothing(tmp_
         return time.monotonic()
 
     watcher, stopped_at = _in_thread(set_when_unpacking)
-    with pytest.raises(Stopped, match="stopped while unpacking scans.zip"):
+    with pytest.raises(Cancelled, match="stopped while unpacking scans.zip"):
         gather_content([big_zip], out, Budget(), stop)
     ended = time.monotonic()
     watcher.join(5)
@@ -302,22 +320,22 @@ def test_stop_while_unpacking_answers_within_two_seconds_and_leaves_nothing(tmp_
 
 
 def test_stop_works_while_decoding_and_loading(tmp_path: Path, style_path: Path, content_dir: Path) -> None:
-    stop = StopFlag()
+    stop = CancelToken()
     stop.set()
-    with pytest.raises(Stopped, match="decoding the content photos"):
-        load_pool(sorted(content_dir.iterdir()), 64, torch.device("cpu"), stop=stop)
-    with pytest.raises(Stopped, match="decoding the style images"):
+    with pytest.raises(Cancelled, match="decoding the content photos"):
+        load_pool(sorted(content_dir.iterdir()), 64, torch.device("cpu"), cancel=stop)
+    with pytest.raises(Cancelled, match="decoding the style images"):
         Trainer(style_path, content_dir, TrainConfig(iterations=5), device="cpu", cancel=stop)
     trainer = Trainer(style_path, content_dir, TrainConfig(iterations=5), device="cpu", session_dir=tmp_path / "s")
     trainer.cancel()  # before run: it stops before writing or loading anything, with nothing to return
-    with pytest.raises(Stopped, match="stopped while preparing the run"):
+    with pytest.raises(Cancelled, match="stopped while preparing the run"):
         trainer.run()
     assert not (tmp_path / "s").exists()
     # the time limit counts from the request's start
-    late = StopFlag(0.05)
+    late = CancelToken(0.05)
     assert not late.is_set()
     time.sleep(0.1)
-    with pytest.raises(Stopped, match=r"limit of 0\.05 s a job ran out \(STUDIO_MAX_TRAIN_SECONDS\)"):
+    with pytest.raises(Cancelled, match=r"limit of 0\.05 s a job ran out \(STUDIO_MAX_TRAIN_SECONDS\)"):
         late.check("unpacking")
 
 
@@ -345,6 +363,22 @@ def test_stop_during_a_requests_setup_stores_nothing_and_frees_the_slot(tmp_path
         FakeTrainer.setup = 0.0
 
 
+class StoppedBeforeItsFirstStep(FakeTrainer):
+    """Stop pressed once the setup is done, before the first iteration: its run raises Cancelled."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cancel.set()
+
+
+def test_a_stop_before_the_first_iteration_reads_as_a_stop_not_an_error(tmp_path: Path, style_path: Path) -> None:
+    assert not issubclass(Cancelled, ValueError)  # no `except StudioError` takes it for a refusal
+    tab = _train_tab(tmp_path, StoppedBeforeItsFirstStep)
+    sid, status, *_ = tab.train(None, [style_path])[-1]  # no gr.Error: the stream ends with the status
+    assert status == "Training stopped at iteration 0, before its first step: nothing was stored."
+    assert tab.store.entries(sid) == [] and list((tmp_path / "sessions" / sid).glob("run-*")) == []
+
+
 def test_stop_during_training_keeps_the_model_so_far(tmp_path: Path, style_path: Path) -> None:
     FakeTrainer.step = 0.05
     try:
@@ -370,8 +404,16 @@ def test_keys_are_opaque_and_every_use_checks_the_owner(tmp_path: Path) -> None:
     assert alice not in key and len(key) == 22
     assert store.load(alice, key).config.use_case == "video"
     made_up = uuid.uuid4().hex
-    for sid, probe in [(bob, key), (made_up, key), (None, key), (alice, f"{alice}/index"), (alice, "../../x"),
-                       (alice, 12), (alice, None), (alice, "A" * 22)]:  # fmt: skip
+    for sid, probe in [
+        (bob, key),
+        (made_up, key),
+        (None, key),
+        (alice, f"{alice}/index"),
+        (alice, "../../x"),
+        (alice, 12),
+        (alice, None),
+        (alice, "A" * 22),
+    ]:
         with pytest.raises(StudioError, match="belongs to another session, or was never stored here"):
             store.load(sid, probe)
         with pytest.raises(gr.Error, match="belongs to another session"):
@@ -454,8 +496,11 @@ def _free_port() -> int:
 
 def _queue(base: str, fn_index: int, data: list[Any], session_hash: str) -> tuple[bool, Any]:
     """Send one event to the queue by index, as a hand-written client would; (success, outputs or error)."""
-    joined = httpx.post(f"{base}/gradio_api/queue/join", timeout=30,
-                        json={"data": data, "fn_index": fn_index, "session_hash": session_hash})  # fmt: skip
+    joined = httpx.post(
+        f"{base}/gradio_api/queue/join",
+        timeout=30,
+        json={"data": data, "fn_index": fn_index, "session_hash": session_hash},
+    )
     assert joined.status_code == 200, joined.text
     with httpx.stream("GET", f"{base}/gradio_api/queue/data", params={"session_hash": session_hash}, timeout=60) as s:
         for line in s.iter_lines():
@@ -556,8 +601,9 @@ def test_stylize_writes_in_a_request_folder_removed_when_the_request_ends(
     (tmp_path / "tmp").mkdir()
     model = tiny_model()
     with gr.Blocks() as demo:
-        preview_tab.build([], lambda spec, case, sid: (model, model.stylize), lambda sid: [("Mine", "mine:k")],
-                          gr.State(None), [])  # fmt: skip
+        preview_tab.build(
+            [], lambda spec, case, sid: (model, model.stylize), lambda sid: [("Mine", "mine:k")], gr.State(None), []
+        )
     stylize = next(f.fn for f in demo.fns.values() if f.api_name == "stylize")
     photo = tmp_path / "photo.png"
     Image.fromarray(synthetic_photo(64, 48, 1)).save(photo)

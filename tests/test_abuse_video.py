@@ -21,7 +21,8 @@ av = pytest.importorskip("av")
 
 from studio import StudioError  # noqa: E402
 from studio.infer.frames import FrameStylizer  # noqa: E402
-from studio.infer.video import Cancelled, VideoProgress, _next_pts, frames_of, probe, stylize_video  # noqa: E402
+from studio.infer.video import VideoProgress, _next_pts, frames_of, probe, stylize_video  # noqa: E402
+from studio.progress import Cancelled  # noqa: E402
 
 MS = Fraction(1, 1000)
 

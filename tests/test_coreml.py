@@ -94,7 +94,7 @@ def test_default_metadata_describes_the_model(image_exports: tuple[StyleModel, P
 @pytest.mark.parametrize(("h", "w"), [(64, 64), (131, 97), (96, 200)])
 def test_mlpackage_file_matches_pytorch(multi: tuple[StyleModel, Path, Path], h: int, w: int) -> None:
     model, package, _ = multi
-    assert check_coreml(package, model, h, w) < 0.01  # fp16 storage of every intermediate: < 2.6 of 255
+    assert check_coreml(package, model.network, h, w) < 0.01  # fp16 storage of every intermediate: < 2.6 of 255
 
 
 def test_mlmodel_is_fixed_size_ios13_with_fp16_weights(multi: tuple[StyleModel, Path, Path]) -> None:
@@ -111,7 +111,7 @@ def test_mlmodel_is_fixed_size_ios13_with_fp16_weights(multi: tuple[StyleModel, 
     for conv, ref in zip(convs, torch_convs, strict=True):
         stored = np.frombuffer(conv.weights.float16Value, dtype=np.float16)
         assert stored.size and np.array_equal(stored, ref.weight.detach().numpy().astype(np.float16).ravel())
-    assert check_coreml(legacy, model) < 0.01
+    assert check_coreml(legacy, model.network) < 0.01
 
 
 def test_style_index_selects_and_blends(multi: tuple[StyleModel, Path, Path]) -> None:
@@ -141,7 +141,7 @@ def test_image_use_case_sizes_and_single_input(image_exports: tuple[StyleModel, 
     assert _size(package) <= 3.5e6 and _size(legacy) <= 3.5e6
     for path in (package, legacy):
         assert read_spec(path)["inputs"] == {"image": "imageType"}
-    assert check_coreml(package, model) < 0.01
+    assert check_coreml(package, model.network) < 0.01
 
 
 def test_video_use_case_is_under_one_megabyte(multi: tuple[StyleModel, Path, Path]) -> None:
@@ -165,7 +165,7 @@ def test_enumerated_fixed_and_float32(tmp_path: Path) -> None:
     enumerated = model.export_coreml(tmp_path / "E.mlpackage", sizes=[(512, 384), 256])
     info = read_spec(enumerated)
     assert info["flexibility"] == "enumeratedSizes" and info["sizes"] == [(512, 384), (256, 256)]
-    assert check_coreml(enumerated, model, 256, 256) < 0.01
+    assert check_coreml(enumerated, model.network, 256, 256) < 0.01
     fixed = model.export_coreml(enumerated, size=(130, 99))  # over the enumerated one: replaced whole
     assert read_spec(fixed)["sizes"] == (130, 99)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["E.mlpackage"]  # no temporary folders left
@@ -175,7 +175,7 @@ def test_enumerated_fixed_and_float32(tmp_path: Path) -> None:
         expected = model.stylize((image * 255).round() / 255)
         assert np.abs(out["stylizedImage"][0].transpose(1, 2, 0) / 255 - expected).max() < 0.01
     exact = model.export_coreml(tmp_path / "P.mlpackage", precision="float32")
-    assert check_coreml(exact, model) < 1e-4  # the interpreter follows the file to fp32 rounding
+    assert check_coreml(exact, model.network) < 1e-4  # the interpreter follows the file to fp32 rounding
 
 
 def test_check_fails_when_the_file_does_not_match(tmp_path: Path) -> None:
@@ -183,7 +183,7 @@ def test_check_fails_when_the_file_does_not_match(tmp_path: Path) -> None:
     path = model.export_coreml(tmp_path / "M.mlpackage", precision="float32")
     with torch.no_grad():
         model.network.head.weight.mul_(1.5)  # the network changes after the export
-    assert check_coreml(path, model) > 0.01
+    assert check_coreml(path, model.network) > 0.01
 
 
 def test_impossible_requests_are_refused(tmp_path: Path) -> None:

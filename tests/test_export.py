@@ -14,7 +14,7 @@ from conftest import tiny_model
 
 from studio.cli import main
 from studio.errors import StudioError
-from studio.export.onnx import _Exportable, check_onnx
+from studio.export.onnx import OnnxWrapper, check_onnx
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +42,7 @@ def test_onnx_inputs_outputs_and_metadata(multi_onnx: tuple[Path, object]) -> No
 @pytest.mark.parametrize(("h", "w"), [(64, 64), (131, 97), (200, 333)])
 def test_onnx_matches_pytorch_at_any_size(multi_onnx: tuple[Path, object], h: int, w: int) -> None:
     path, model = multi_onnx
-    assert check_onnx(path, model, h, w) < 1e-4
+    assert check_onnx(path, model.network, h, w) < 1e-4
 
 
 def test_onnx_style_weights_select_and_blend(multi_onnx: tuple[Path, object]) -> None:
@@ -80,7 +80,47 @@ def test_cli_export_of_a_single_style_model_has_only_the_image_input(
     out = capsys.readouterr().out
     assert "max abs difference" in out and (tmp_path / "m.onnx").is_file()
     assert [i.name for i in onnx.load(str(tmp_path / "m.onnx")).graph.input] == ["image"]
-    assert check_onnx(tmp_path / "m.onnx", model, 90, 64) < 1e-4
+    assert check_onnx(tmp_path / "m.onnx", model.network, 90, 64) < 1e-4
     with torch.no_grad():  # the wrapper crops the padded result back to the input's size
-        assert _Exportable(model.network)(torch.rand(1, 3, 65, 70)).shape == (1, 3, 65, 70)
+        assert OnnxWrapper(model.network)(torch.rand(1, 3, 65, 70)).shape == (1, 3, 65, 70)
     assert main(["export", str(tmp_path / "m.safetensors"), "--format", "onnx", "--min-size", "8", "-o", "x.onnx"]) == 2
+
+
+def test_export_metadata_is_checked_and_merged() -> None:
+    from studio.export.metadata import ExportMetadata
+
+    meta = ExportMetadata.of(author="Ann", version="2")
+    assert (meta.author, meta.version, meta.license) == ("Ann", "2", ExportMetadata().license)
+    assert ExportMetadata.of(meta, author="Bo") == ExportMetadata("Bo", meta.license, "2")  # the rest kept
+    config = tiny_model(num_styles=2).config
+    assert meta.describe(config).startswith("Style transfer (s0, s1)")
+    assert ExportMetadata(description="Mine").describe(config) == "Mine"
+    for bad, shown in (({"author": "two\nlines"}, "'two\\\\nlines'"), ({"license": 3}, "3"), ({"version": "x\r"}, "")):
+        with pytest.raises(StudioError, match=f"{next(iter(bad))} must be one line.*{shown}"):
+            ExportMetadata(**bad)
+    with pytest.raises(StudioError, match="description must be one line.*…"):
+        ExportMetadata(description="x" * 1001)
+
+
+def test_onnx_metadata_from_the_dataclass_and_the_keywords(tmp_path: Path) -> None:
+    from studio.export.metadata import ExportMetadata
+    from studio.export.onnx import export_onnx
+
+    model = tiny_model(num_styles=1, use_case="video")
+    base = ExportMetadata(author="Ann", license="CC0")
+    path = model.export_onnx(tmp_path / "m.onnx", metadata=base, version="3", description="Test model")
+    proto = onnx.load(str(path))
+    meta = {p.key: p.value for p in proto.metadata_props}
+    assert (meta["author"], meta["license"], meta["version"]) == ("Ann", "CC0", "3")
+    assert proto.doc_string.startswith("Test model. ")
+    with pytest.raises(StudioError, match="author must be one line"):
+        model.export_onnx(tmp_path / "n.onnx", author="a\nb")
+    plain = export_onnx(model.network, model.config, tmp_path / "p.onnx")  # the function: network and config
+    assert {p.key: p.value for p in onnx.load(str(plain)).metadata_props}["author"] == "Style Studio user"
+    assert not (tmp_path / "n.onnx").exists()
+
+
+def test_cli_refuses_bad_metadata_before_any_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "m.onnx"
+    assert main(["export", str(tmp_path / "missing.safetensors"), "-o", str(out), "--author", "a\nb"]) == 2
+    assert "author must be one line" in capsys.readouterr().err and not out.exists()

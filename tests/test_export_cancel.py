@@ -149,7 +149,7 @@ def test_a_cancelled_export_lets_a_waiting_request_make_the_file_once(
     assert third_result == [str(path)] and len(children) == 2  # made once after the cancel, shared
     assert path.parent == store.exports / key / "onnx" and list(path.parent.iterdir()) == [path]
     onnx.checker.check_model(onnx.load(str(path)))
-    assert check_onnx(path, store.load(sid, key)) < 1e-4  # the whole model, not a half-written file
+    assert check_onnx(path, store.load(sid, key).network) < 1e-4  # the whole model, not a half-written file
     assert list(store.exports.glob(".work-*")) == [] and list(temp.iterdir()) == []
 
 
@@ -179,3 +179,15 @@ def test_a_crash_is_reported_by_its_last_line(tmp_path: Path) -> None:
     assert export_job._failure(1, said, ".onnx") == "the .onnx export failed: RuntimeError: no memory"
     said.write_text("")
     assert export_job._failure(1, said, ".onnx") == "the .onnx export process failed (status 1)"
+
+
+def test_a_cancelled_export_raises_the_one_cancelled(tmp_path: Path) -> None:
+    from studio.progress import Cancelled, CancelToken
+
+    source = tiny_model().save(tmp_path / "m.safetensors")
+    token = CancelToken()
+    token.set()
+    with pytest.raises(Cancelled) as info:
+        run_export(source, tmp_path / "out" / "m.onnx", cancel=token)
+    assert not isinstance(info.value, StudioError)  # stopping is not bad input
+    assert export_job.running() == [] and list((tmp_path / "out").iterdir()) == []

@@ -34,10 +34,12 @@ def test_cuda_training_with_graph_capture_lowers_loss(style_path: Path, content_
 def test_fast_frame_engine_matches_eager_within_fp16() -> None:
     """fp16, split edge convolutions, fp32 norm statistics, torch.compile, the sub-pixel decoder (or not) and
     CUDA graphs change no pixel by more than fp16 rounding; changing style or intensity mid-stream takes effect."""
-    from studio.infer.frames import FrameStylizer
+    from studio.infer.frames import FrameOptions, FrameStylizer
 
     frames = np.stack([synthetic_photo(160, 96, seed=s) for s in range(2)])
-    for use_case, options in [(u, o) for u in ("image", "video") for o in ({}, {"compile": True}, {"_up": "plain"})]:
+    for use_case, options in [
+        (u, o) for u in ("image", "video") for o in ({}, {"compile": True}, {"options": FrameOptions(upsample="plain")})
+    ]:
         model = tiny_model(num_styles=2, use_case=use_case).to("cuda")
         eager = FrameStylizer(model, style=0, fast=False)
         fast = FrameStylizer(model, style=0, **options)  # type: ignore[arg-type]

@@ -30,8 +30,14 @@ def test_dockerfile_is_a_space_image_built_by_the_readme_setup() -> None:
 
 
 def test_setup_refuses_an_unknown_torch_build() -> None:
-    run = subprocess.run(["./setup.sh"], cwd=ROOT, env={"PATH": "/usr/bin:/bin", "STUDIO_TORCH": "rocm9"},
-                         capture_output=True, text=True, timeout=60)  # fmt: skip
+    run = subprocess.run(
+        ["./setup.sh"],
+        cwd=ROOT,
+        env={"PATH": "/usr/bin:/bin", "STUDIO_TORCH": "rocm9"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 2 and "STUDIO_TORCH must be cpu or unset, got 'rocm9'" in run.stderr
 
 
@@ -46,7 +52,7 @@ def test_space_folder_has_front_matter_and_what_the_sdk_needs(tmp_path: Path, sd
     assert readme.startswith("---\n")
     meta = yaml.safe_load(readme.split("---\n")[1])
     assert meta["sdk"] == sdk and meta["license"] == "mit"
-    assert (out / "app.py").is_file() and (out / "studio" / "networks.py").is_file()
+    assert (out / "app.py").is_file() and (out / "studio" / "nn" / "networks.py").is_file()
     assert not (out / "tests").exists() and not (out / ".venv").exists()
     if sdk == "gradio":
         assert meta["sdk_version"] == gradio.__version__ and meta["app_file"] == "app.py"

@@ -85,13 +85,30 @@ def _small(image: Image.Image) -> np.ndarray:
 def test_quicklook_stops_when_the_image_stops_changing() -> None:
     reports: list[studio.QuickLookProgress] = []
     style, photo = stripes(96, 96, period=10), synthetic_photo(96, 72, 2)
-    studio.quicklook(style, photo, size=64, iterations=2000, max_seconds=300, device="cpu", settle=0.3,
-                     report_interval=3, on_progress=reports.append)  # fmt: skip
+    studio.quicklook(
+        style,
+        photo,
+        size=64,
+        iterations=2000,
+        max_seconds=300,
+        device="cpu",
+        settle=0.3,
+        report_interval=3,
+        on_progress=reports.append,
+    )
     assert reports[-1].settled and reports[-1].iteration < 2000
     assert not any(r.settled for r in reports[:-1])
     reports.clear()
-    studio.quicklook(style, photo, size=64, iterations=6, max_seconds=300, device="cpu", report_interval=3,
-                     on_progress=reports.append)  # fmt: skip
+    studio.quicklook(
+        style,
+        photo,
+        size=64,
+        iterations=6,
+        max_seconds=300,
+        device="cpu",
+        report_interval=3,
+        on_progress=reports.append,
+    )
     assert [r.iteration for r in reports] == [3, 6] and not reports[-1].settled  # without settle: every step
 
 
@@ -110,8 +127,16 @@ def test_model_card_says_the_settings_in_words_and_shows_the_painting_and_a_resu
     assert "|" not in text  # words, not a bare table
     run = tmp_path / "runs" / sid / "run-1"
     art = stripes(64, 64, period=8)
-    write_session(run, config=studio.TrainConfig(), recipe="studio", style_arrays=[art.astype(np.float32) / 255],
-                  style_names=["la_muse"], validation=Image.fromarray(art), content=None, target=40)  # fmt: skip
+    write_session(
+        run,
+        config=studio.TrainConfig(),
+        recipe="studio",
+        style_arrays=[art.astype(np.float32) / 255],
+        style_names=["la_muse"],
+        validation=Image.fromarray(art),
+        content=None,
+        target=40,
+    )
     found = painting(store.runs, sid, ("la_muse",))
     assert found is not None and painting(store.runs, sid, ("other",)) is None
     path = card_picture(store.load(sid, key, device="cpu"), tmp_path / "card", found, str(builtin_content()[0]))

@@ -30,8 +30,9 @@ from PIL import Image
 from safetensors.torch import save_file
 
 from studio import Progress, StudioError, TrainConfig
-from studio.limits import Limits, StopFlag
+from studio.limits import Limits
 from studio.model import StyleModel
+from studio.progress import CancelToken
 from studio.train.session import CHECKPOINT_FILE, SESSION_FILE, checkpoint_state
 from ui import output_tab
 from ui.runs import VIEW, View, add_snapshot, read_rows, read_status, read_view, save_progress, save_status
@@ -210,15 +211,24 @@ class _Trainer:
 
     step = 0.05
 
-    def __init__(self, styles: list[str] | None, content: Any, config: TrainConfig, *, validation: Any = None,
-                 session_dir: Path, cancel: StopFlag, start: int = 0) -> None:  # fmt: skip
+    def __init__(
+        self,
+        styles: list[str] | None,
+        content: Any,
+        config: TrainConfig,
+        *,
+        validation: Any = None,
+        session_dir: Path,
+        cancel: CancelToken,
+        start: int = 0,
+    ) -> None:
         self.config, self.target, self.iteration, self.cancelled = config, config.iterations, start, False
         self.session_dir, self._cancel, self.device = session_dir, cancel, torch.device("cpu")
         self.validation_image = Image.new("RGB", (32, 32), (90, 90, 200))
         session_dir.mkdir(parents=True, exist_ok=True)
 
     @staticmethod
-    def resume(folder: Path, more: int | None = None, *, cancel: StopFlag) -> _Trainer:
+    def resume(folder: Path, more: int | None = None, *, cancel: CancelToken) -> _Trainer:
         done, target = checkpoint_state(folder) or (0, 0)
         config = TrainConfig(iterations=done + more if more else target, use_case="video", report_interval=2)
         return _Trainer(None, None, config, session_dir=folder, cancel=cancel, start=done)

@@ -4,6 +4,7 @@ real browser, with downloads named after the photo and the style."""
 from __future__ import annotations
 
 import re
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from conftest import synthetic_photo, tiny_model
 from PIL import Image
 
 from studio.infer.preview import MIN_DRAFT_SIDE, preview, result_name
+from studio.progress import Cancelled
 
 
 def _photo(w: int, h: int, seed: int = 0) -> Image.Image:
@@ -48,15 +50,18 @@ def test_a_model_drafts_itself_smaller_or_not_at_all() -> None:
 def test_a_stopped_preview_ends_even_inside_the_network_pass() -> None:
     model, fast = tiny_model(seed=4), tiny_model(seed=5)
     photo = _photo(96, 64, 2)
-    after_draft = preview(model, photo, draft_model=fast, stop=lambda: True)
-    assert list(after_draft) == []  # stopped before anything
+    stopped = threading.Event()
+    stopped.set()
+    with pytest.raises(Cancelled):  # stopped before anything was made
+        list(preview(model, photo, draft_model=fast, cancel=stopped))
     calls = []
 
-    def stop() -> bool:  # asked before the draft, before the result, then at every layer: stops mid-pass
-        calls.append(1)
-        return len(calls) > 5
+    class Stop:  # asked before the draft, before the result, then at every layer: stops mid-pass
+        def is_set(self) -> bool:
+            calls.append(1)
+            return len(calls) > 5
 
-    steps = list(preview(model, photo, draft_model=fast, stop=stop))
+    steps = list(preview(model, photo, draft_model=fast, cancel=Stop()))
     assert [s.final for s in steps] == [False] and len(calls) == 6
     expected = model.stylize(photo)  # the model is untouched: no hook left behind, same result as ever
     assert np.array_equal(np.asarray(list(preview(model, photo, draft_model=fast))[-1].image), np.asarray(expected))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from PIL import Image
 import studio
 from studio.cli import main
 from studio.errors import StudioError
+from studio.progress import Cancelled, Event
 
 pytestmark = pytest.mark.slow  # needs the real loss-network weights
 
@@ -51,6 +53,25 @@ def test_quicklook_is_bounded_in_time_and_can_be_stopped() -> None:
 
     studio.quicklook(style, photo, size=64, iterations=100, device="cpu", on_progress=stop_at_two, report_interval=3)
     assert seen == [3, 6]
+
+
+def test_quicklook_stops_on_its_cancel_flag_and_reports_as_an_event() -> None:
+    photo, style = synthetic_photo(96, 96, 1), stripes(96, 96, period=10)
+    flag = threading.Event()
+    seen: list[studio.QuickLookProgress] = []
+
+    def note(p: studio.QuickLookProgress) -> None:
+        seen.append(p)
+        if len(seen) == 2:
+            flag.set()  # as the Styles tab's stop does when its page leaves
+
+    image = studio.quicklook(
+        style, photo, size=64, iterations=100, device="cpu", on_progress=note, report_interval=3, cancel=flag
+    )
+    assert [p.iteration for p in seen] == [3, 6] and image.size == (64, 64)  # the picture so far
+    assert isinstance(seen[0], Event) and (seen[0].done, seen[0].total) == (3, 100) and seen[0].fraction == 0.03
+    with pytest.raises(Cancelled, match="stopped while decoding the images"):  # nothing made yet
+        studio.quicklook(style, photo, size=64, device="cpu", cancel=flag)
 
 
 def test_quicklook_rejects_bad_arguments() -> None:

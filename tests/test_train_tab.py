@@ -21,12 +21,13 @@ gr = pytest.importorskip("gradio")
 from safetensors.torch import save_file  # noqa: E402
 
 from studio import Progress, StyleModel, TrainConfig  # noqa: E402
-from studio.limits import Limits, StopFlag  # noqa: E402
+from studio.limits import Limits  # noqa: E402
+from studio.progress import CancelToken  # noqa: E402
 from studio.train.session import CHECKPOINT_FILE, SESSION_FILE  # noqa: E402
 from ui.runs import FINISHED, Busy, Registry, RunFolders  # noqa: E402
 from ui.store import ModelStore  # noqa: E402
 from ui.streaming import Streamed, clock  # noqa: E402
-from ui.train_tab import Trainings, _Pace, range_warning  # noqa: E402
+from ui.train_tab import Pace, Trainings, range_warning  # noqa: E402
 
 SID = "0123456789abcdef0123456789abcdef"
 
@@ -131,8 +132,16 @@ class _FakeTrainer:
 
     step = 0.02
 
-    def __init__(self, styles: list[str], content: Any, config: TrainConfig, *, validation: Any = None,
-                 session_dir: Path, cancel: StopFlag) -> None:  # fmt: skip
+    def __init__(
+        self,
+        styles: list[str],
+        content: Any,
+        config: TrainConfig,
+        *,
+        validation: Any = None,
+        session_dir: Path,
+        cancel: CancelToken,
+    ) -> None:
         self.config, self.target, self.iteration = config, config.iterations, 0
         self.session_dir, self._cancel, self.cancelled = session_dir, cancel, False
         self.device = torch.device("cpu")
@@ -172,7 +181,7 @@ def _tab(tmp_path: Path, **limits: Any) -> Trainings:
 
 def test_estimate_warns_past_the_job_limit_and_its_fix_fits(tmp_path: Path) -> None:
     tab = _tab(tmp_path, train_seconds=600)
-    tab.pace = {"image": _Pace(10.0, 3.0), "video": _Pace(8.0, 1.5)}  # as measured by earlier trainings
+    tab.pace = {"image": Pace(10.0, 3.0), "video": Pace(8.0, 1.5)}  # as measured by earlier trainings
     text, fix = tab.estimate("video", 200)
     assert text.startswith("**About 5 min** for 200 iterations") and "measured by the last training" in text
     assert fix["visible"] is False
@@ -202,7 +211,8 @@ def test_typed_values_out_of_range_get_a_message() -> None:
 
 
 def test_video_tab_says_cancelled_and_clears_and_speaks_human() -> None:
-    from studio.infer.video import Cancelled, VideoProgress
+    from studio.infer.video import VideoProgress
+    from studio.progress import Cancelled
     from ui import video_tab
 
     with gr.Blocks() as demo:

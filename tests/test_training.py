@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -15,8 +16,9 @@ from PIL import Image
 import studio
 from studio.config import STUDIO_RECIPE, TrainConfig
 from studio.errors import StudioError
-from studio.train.session import CHECKPOINT_FILE, SESSION_FILE
-from studio.train.trainer import Progress, Trainer
+from studio.progress import Cancelled, Event
+from studio.train.session import CHECKPOINT_FILE, SESSION_FILE, checkpoint_state
+from studio.train.trainer import Progress, Trainer, TrainOptions
 
 # The tests of what training does (losses fall, styles part ways) run 40 iterations of batch 2 on 64 px crops;
 # there the default recipe's relu2_2 content term, a large share of such small crops' features, holds the
@@ -84,6 +86,31 @@ def test_resume_is_exact_continuation(style_path: Path, content_dir: Path, tmp_p
     resumed = Trainer.resume(tmp_path / "s", device="cpu")
     assert (resumed.iteration, resumed.target) == (5, 10)
     assert np.array_equal(resumed.run().stylize(img), straight)
+
+
+def test_a_progress_callback_returning_false_stops_like_cancel(
+    style_path: Path, content_dir: Path, tmp_path: Path
+) -> None:
+    img = synthetic_photo(64, 64, seed=3)
+    cancelled = Trainer(style_path, content_dir, tiny(10), device="cpu", session_dir=tmp_path / "a")
+    by_cancel = cancelled.run(lambda p: cancelled.cancel() if p.iteration == 5 else None)
+    answered = Trainer(style_path, content_dir, tiny(10), device="cpu", session_dir=tmp_path / "b")
+    seen: list[Progress] = []
+    by_answer = answered.run(lambda p: seen.append(p) or p.iteration < 5)  # True goes on, False stops
+    assert [p.iteration for p in seen] == [5] and answered.cancelled and answered.iteration == 5
+    assert checkpoint_state(tmp_path / "b") == checkpoint_state(tmp_path / "a") == (5, 10)  # saved, resumable
+    assert np.array_equal(by_answer.stylize(img), by_cancel.stylize(img))
+    assert isinstance(seen[0], Event) and (seen[0].done, seen[0].total, seen[0].fraction) == (5, 10, 0.5)
+
+
+def test_cancelled_is_not_bad_input_and_any_flag_stops_a_run(style_path: Path, content_dir: Path) -> None:
+    assert not issubclass(Cancelled, ValueError)  # so `except StudioError` never reports a Stop as an error
+    flag = threading.Event()  # any object with is_set()
+    trainer = Trainer(style_path, content_dir, tiny(4), device="cpu", cancel=flag, options=TrainOptions(False))
+    flag.set()
+    with pytest.raises(Cancelled, match="stopped while preparing the run"):
+        trainer.run()
+    assert not trainer.cancelled and trainer.iteration == 0
 
 
 def test_snapshot_while_training(style_path: Path, content_dir: Path) -> None:

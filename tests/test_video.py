@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -15,7 +16,8 @@ av = pytest.importorskip("av")
 from studio import StudioError  # noqa: E402
 from studio.cli import main  # noqa: E402
 from studio.infer.temporal import GAIN_MAX, Stabilizer, mean_warping_error, restore_detail  # noqa: E402
-from studio.infer.video import Cancelled, frames_of, probe, stylize_video  # noqa: E402
+from studio.infer.video import frames_of, probe, stylize_video  # noqa: E402
+from studio.progress import Cancelled  # noqa: E402
 
 
 def moving_scene(n: int, w: int, h: int, noise: float = 0.0, seed: int = 0) -> list[np.ndarray]:
@@ -30,9 +32,14 @@ def moving_scene(n: int, w: int, h: int, noise: float = 0.0, seed: int = 0) -> l
 
 
 def write_video(
-    path: Path, frames: list[np.ndarray], fps: int = 20, audio: str | None = "aac", vfr: bool = False,
-    codec: str = "libx264", rotation: int = 0,
-) -> Path:  # fmt: skip
+    path: Path,
+    frames: list[np.ndarray],
+    fps: int = 20,
+    audio: str | None = "aac",
+    vfr: bool = False,
+    codec: str = "libx264",
+    rotation: int = 0,
+) -> Path:
     """Encode frames (and a 440 Hz tone as long as the video) with PyAV; ``rotation``: a display matrix, as
     phones write."""
     fmt = "webm" if path.suffix == ".webm" else None
@@ -106,8 +113,9 @@ def test_round_trip_keeps_frames_timing_size_and_sound(tmp_path: Path) -> None:
 
 
 def test_variable_frame_rate_webm_and_max_size(tmp_path: Path) -> None:
-    src = write_video(tmp_path / "in.webm", moving_scene(12, 120, 90), fps=20, audio="libopus", vfr=True,
-                      codec="libvpx-vp9")  # fmt: skip
+    src = write_video(
+        tmp_path / "in.webm", moving_scene(12, 120, 90), fps=20, audio="libopus", vfr=True, codec="libvpx-vp9"
+    )
     out = stylize_video(tiny_model(), src, tmp_path / "out.mp4", max_size=61)
     info = probe(out)
     assert (info.width, info.height) == (60, 46)  # 61 x 45.75 -> 61 x 46 -> even sides
@@ -242,7 +250,7 @@ def test_cli_video(tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypat
 def test_frame_engine_is_the_photo_path_on_the_cpu() -> None:
     """fast=False is the reference (exactly StyleModel.stylize); the fast CPU path (onnxruntime, sub-pixel
     decoder) stays within one level of it, and style, intensity and colour settings take effect."""
-    from studio.infer.frames import FrameStylizer
+    from studio.infer.frames import FrameOptions, FrameStylizer
 
     model = tiny_model(num_styles=2)
     frames = np.stack([synthetic_photo(70, 50, s) for s in range(3)])
@@ -251,7 +259,8 @@ def test_frame_engine_is_the_photo_path_on_the_cpu() -> None:
     assert not reference.fast and reference.backend == "torch"
     assert np.array_equal(reference(frames), want)
     for cpu in ("onnxruntime", "torch"):
-        engine = FrameStylizer(model, style={0: 0.3, 1: 0.7}, intensity=0.8, preserve_color=True, _cpu=cpu)
+        options = FrameOptions(cpu_backend=cpu)
+        engine = FrameStylizer(model, style={0: 0.3, 1: 0.7}, intensity=0.8, preserve_color=True, options=options)
         assert engine.backend == cpu and not engine.fast  # `fast` is the CUDA path (videos batch by it)
         diff = np.abs(engine(frames).astype(int) - want)
         assert diff.max() <= 1 and diff.mean() < 0.05, (cpu, diff.max(), diff.mean())
@@ -271,12 +280,12 @@ def test_subpixel_decoder_computes_the_same_sums() -> None:
 
     import torch
 
-    from studio.infer.frames import _subpixel_upconvs
+    from studio.infer.frames import use_subpixel_decoder
 
     for use_case in ("video", "image"):
         net = copy.deepcopy(tiny_model(num_styles=2, use_case=use_case).network).eval().double()
         reference = copy.deepcopy(net)
-        _subpixel_upconvs(net)
+        use_subpixel_decoder(net)
         for h, w in ((52, 36), (16, 16)):
             x = torch.rand(2, 3, h, w, dtype=torch.float64)
             style = torch.tensor([[0.3, 0.7], [1.0, 0.0]], dtype=torch.float64)
@@ -290,12 +299,12 @@ def test_split_edge_convolutions_compute_the_same_sums() -> None:
 
     import torch
 
-    from studio.infer.frames import _split_edge_convs
+    from studio.infer.frames import use_split_edges
 
     for use_case in ("video", "image"):
         net = copy.deepcopy(tiny_model(num_styles=2, use_case=use_case).network).eval().double()
         reference = copy.deepcopy(net)
-        _split_edge_convs(net)
+        use_split_edges(net)
         x = torch.rand(2, 3, 52, 36, dtype=torch.float64)
         style = torch.tensor([[0.3, 0.7], [1.0, 0.0]], dtype=torch.float64)
         assert type(net.head).__name__ == "_SplitOut"
@@ -321,3 +330,39 @@ def test_out_of_memory_splits_the_frame_batch(tmp_path: Path, monkeypatch: pytes
     src = write_video(tmp_path / "in.mp4", moving_scene(12, 64, 48), audio=None)
     out = stylize_video(tiny_model(), src, tmp_path / "out.mp4", batch=8)
     assert probe(out).frames == 12 and 8 in calls and max(c for c in calls if c <= 2) == 2
+
+
+def test_a_cancel_flag_stops_the_video_between_batches_and_writes_nothing(tmp_path: Path) -> None:
+    """studio.progress's convention: ``cancel`` is polled before each batch; stopped, nothing is written. Every
+    report is an Event: done = frames written, total = frames expected."""
+    import threading
+
+    from studio.progress import CancelToken, Event
+
+    src = write_video(tmp_path / "in.mp4", moving_scene(6, 64, 48), audio=None)
+    model = tiny_model()
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Cancelled, match="nothing was written"):
+        stylize_video(model, src, tmp_path / "out.mp4", cancel=stop, batch=2)
+    with pytest.raises(Cancelled) as timed:
+        stylize_video(model, src, tmp_path / "out.mp4", cancel=CancelToken(seconds=0.0), batch=2)
+    assert timed.value.timed_out and sorted(p.name for p in tmp_path.iterdir()) == ["in.mp4"]
+    seen: list[Any] = []
+    stylize_video(model, src, tmp_path / "out.mp4", cancel=threading.Event(), on_progress=seen.append, batch=2)
+    last = seen[-1]
+    assert isinstance(last, Event) and last.done == last.total == 6 and last.fraction == 1.0
+
+
+def test_frame_options_refuse_a_bad_value_naming_it() -> None:
+    from studio.infer.frames import FrameOptions, FrameStylizer
+
+    with pytest.raises(StudioError, match="cpu_backend must be one of onnxruntime, torch; got 'gpu'"):
+        FrameOptions(cpu_backend="gpu")  # type: ignore[arg-type]
+    with pytest.raises(StudioError, match="edges must be one of split, plain; got 'none'"):
+        FrameOptions(edges="none")  # type: ignore[arg-type]
+    with pytest.raises(StudioError, match="channels_last must be True or False; got 'yes'"):
+        FrameOptions(channels_last="yes")  # type: ignore[arg-type]
+    with pytest.raises(StudioError, match="options must be a FrameOptions; got dict"):
+        FrameStylizer(tiny_model(), options={"edges": "plain"})  # type: ignore[arg-type]
+    assert FrameStylizer(tiny_model(), options=FrameOptions(cpu_backend="torch")).backend == "torch"

@@ -13,6 +13,7 @@ import uuid
 import warnings
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import gradio as gr
 import studio
 from studio.limits import limits
 from studio.presets import load_spec
+from studio.settings import check_all, folders
 from studio.train.content import builtin_content
 
 from . import output_tab, preview_tab, styles_tab, train_tab, video_tab, webcam_tab
@@ -45,45 +47,40 @@ _tmp_lock: object = None  # the open, locked file that marks this process's temp
 
 class _Models:
     """Models for stylizing, loaded once per process. Presets are shared by everyone (read-only); a
-    session's own models load from the store, checked to belong to that session. One stylize at a time per
-    model, because tiled stylizing records normalisation statistics on the model."""
+    session's own models load from the store, checked to belong to that session. Stylizing needs no lock:
+    :meth:`studio.StyleModel.stylize` is safe from several threads at once."""
 
     def __init__(self, store: ModelStore) -> None:
         self._store = store
-        self._lock = threading.Lock()
-        self._presets: dict[tuple[str, str], tuple[studio.StyleModel, threading.Lock]] = {}
-        self._mine: OrderedDict[str, tuple[studio.StyleModel, threading.Lock]] = OrderedDict()
+        self._lock = threading.Lock()  # guards the two caches, not the models
+        self._presets: dict[tuple[str, str], studio.StyleModel] = {}
+        self._mine: OrderedDict[str, studio.StyleModel] = OrderedDict()
 
     def get(self, spec: str, use_case: str, session: str | None) -> tuple[studio.StyleModel, Callable[..., Any]]:
-        """``spec``: "preset:NAME", "preset:all" or "mine:KEY" (a model of ``session``)."""
+        """(model, its stylize) for ``spec``: "preset:NAME", "preset:all" or "mine:KEY" (a model of ``session``)."""
         if spec.startswith("mine:"):
             key = spec.removeprefix("mine:")
             self._store.check(session, key)
             with self._lock:
                 if key not in self._mine:
-                    self._mine[key] = (self._store.load(session, key), threading.Lock())
+                    self._mine[key] = self._store.load(session, key)
                     while len(self._mine) > USER_MODELS_KEPT:
                         self._mine.popitem(last=False)
                 self._mine.move_to_end(key)
-                model, lock = self._mine[key]
+                model = self._mine[key]
         else:
             with self._lock:
                 if (spec, use_case) not in self._presets:
-                    self._presets[(spec, use_case)] = (load_spec(spec, use_case), threading.Lock())
-                model, lock = self._presets[(spec, use_case)]
-
-        def run(*args: object, **kwargs: object) -> object:
-            with lock:
-                return model.stylize(*args, **kwargs)
-
-        return model, run
+                    self._presets[(spec, use_case)] = load_spec(spec, use_case)
+                model = self._presets[(spec, use_case)]
+        return model, model.stylize
 
 
 def data_folder(path: str | os.PathLike[str] | None = None) -> Path:
-    """Where the studio keeps what outlives a request: ``path``, else ``$STUDIO_DATA``, else
-    ``~/.local/share/style-studio``. Holds ``store/`` (session models), ``sessions/`` (training checkpoints,
+    """Where the studio keeps what outlives a request: ``path``, else ``STUDIO_DATA`` (default
+    ``~/.local/share/style-studio``). Holds ``store/`` (session models), ``sessions/`` (training checkpoints,
     so a restarted studio resumes them) and ``tmp/`` (uploads and results, when run by :func:`launch`)."""
-    folder = Path(path or os.environ.get("STUDIO_DATA") or Path.home() / ".local" / "share" / "style-studio")
+    folder = Path(path) if path else folders().data
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -101,17 +98,12 @@ def build_app(data_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
     fixed = preview_tab.preset_choices(catalog)
 
     def choices(sid: str | None) -> list[tuple[str, str]]:
+        """The styles a session can pick: its own models, then the presets."""
         mine = [(f"Yours: {e.label}", f"mine:{e.key}") for e in store.entries(sid)] if sid else []
         return [*mine, *fixed]
 
-    try:
-        sample = str(builtin_content()[0])
-    except studio.StudioError:
-        sample = None
-    sweep = (SERVED_FILE_SECONDS // 4, SERVED_FILE_SECONDS)
-    with warnings.catch_warnings():  # css belongs to launch() in Gradio 6; given here, every launch has it
-        warnings.filterwarnings("ignore", "The parameters have been moved", UserWarning)
-        demo = gr.Blocks(title="Style Studio", delete_cache=sweep, css=PAGE_CSS)
+    sample = sample_photo()
+    demo = blank_page()
     with demo:
         gr.Markdown(HEADER, elem_id="header")
         kept = gr.BrowserState(None, storage_key=BROWSER_KEY, secret=BROWSER_SECRET)
@@ -125,69 +117,124 @@ def build_app(data_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
             video_style = video_tab.build(catalog, models.get, choices, session, weights, fixed)
             cam_style = webcam_tab.build(catalog, models.get, choices, session, weights, fixed)
         styles_tab.lead_to(styles, tabs, choice)  # a picked preset goes on to Preview
-
-        def refresh(
-            sid: str | None, trained: bool, shown: str | None, current: str, other: str, *rest: str
-        ) -> tuple[Any, ...]:
-            options = choices(sid)
-            mine = [v for _, v in options if v.startswith("mine:")]
-            # a training stored a model when Output shows the newest (one stopped before its first step, none)
-            new = mine[-1] if trained and mine and mine[-1] == f"mine:{shown}" else None
-            if new:
-                store.select(sid, new)  # a finished training is the session's pick, after a reload too
-            return (
-                gr.Dropdown(choices=options, value=new or current),
-                gr.Dropdown(choices=[("The photo (before / after)", preview_tab.BEFORE), *options], value=other),
-                *(gr.Dropdown(choices=options, value=new or v) for v in rest),
-            )
-
-        # When the session stores a model (training ends, train more, snapshot), every style list shows it; a
-        # finished training also becomes the current choice.
-        lists = [choice, compare, video_style, cam_style]
-        for event, trained in zip(shared["stored"], (True, True, True, False), strict=True):
-            event.then(
-                lambda sid, *values, t=trained: refresh(sid, t, *values),
-                [session, shared["models"], *lists],
-                lists,
-                api_visibility="private",
-            )
-
-        def restored(sid: str | None, *values: str) -> tuple[Any, ...]:
-            """Page load: every list offers the session's models, with its last pick (else its newest model)
-            picked again; Output picks the last picked model, else the newest."""
-            options = choices(sid)
-            offered = {v for _, v in options}
-            style, key = store.selection(sid)
-            own = [e.key for e in store.entries(sid)]
-            key = key or (own[-1] if own else None)
-            pick = style if style in offered else (f"mine:{key}" if key else None)
-            current, other, *rest = values
-            return (
-                gr.Dropdown(choices=options, value=pick or current),
-                gr.Dropdown(choices=[("The photo (before / after)", preview_tab.BEFORE), *options], value=other),
-                *(gr.Dropdown(choices=options, value=pick or v) for v in rest),
-                gr.Dropdown(choices=[(e.label, e.key) for e in store.entries(sid)], value=key),
-            )
-
-        # The session id is kept in the browser (`kept`), so a reload or a restarted studio finds its models; the
-        # lists are filled once the session is back. Picks made in any list are remembered by the store.
-        restore, outputs = shared["load"]
-        demo.load(restore, [session, kept], outputs, api_visibility="private").then(
-            restored, [session, *lists], [*lists, shared["models"]], api_visibility="private"
-        )
-        session.change(lambda sid: sid or None, session, kept, api_visibility="private")
-        for box in (choice, video_style, cam_style, shared["models"]):
-            box.input(store.select, [session, box], None, queue=False, api_visibility="private")
+        lists = StyleLists(choice, compare, video_style, cam_style)
+        show_stored_models(store, choices, shared, lists)
+        restore_sessions(demo, store, choices, shared, kept, lists)
     for block in demo.blocks.values():
         if isinstance(block, gr.components.Component) and not block.stateful:
             refuse_quietly(block)
     return demo
 
 
+def sample_photo() -> str | None:
+    """The photo the Styles tab shows a preset on: the first built-in content photo, if there is one."""
+    try:
+        return str(builtin_content()[0])
+    except studio.StudioError:
+        return None
+
+
+def blank_page() -> gr.Blocks:
+    """The page, before its tabs: Gradio deletes the files it served after :data:`SERVED_FILE_SECONDS`."""
+    sweep = (SERVED_FILE_SECONDS // 4, SERVED_FILE_SECONDS)
+    with warnings.catch_warnings():  # css belongs to launch() in Gradio 6; given here, every launch has it
+        warnings.filterwarnings("ignore", "The parameters have been moved", UserWarning)
+        return gr.Blocks(title="Style Studio", delete_cache=sweep, css=PAGE_CSS)
+
+
+@dataclass(frozen=True)
+class StyleLists:
+    """The dropdowns that pick a style: Preview's style and its comparison, Video's and Webcam's."""
+
+    choice: gr.Dropdown
+    compare: gr.Dropdown
+    video: gr.Dropdown
+    webcam: gr.Dropdown
+
+    @property
+    def all(self) -> list[gr.Dropdown]:
+        return [self.choice, self.compare, self.video, self.webcam]
+
+    @property
+    def pickers(self) -> list[gr.Dropdown]:
+        """The lists whose pick the store remembers (not the comparison)."""
+        return [self.choice, self.video, self.webcam]
+
+
+def refilled(options: list[tuple[str, str]], pick: str | None, values: tuple[str, ...]) -> tuple[Any, ...]:
+    """:class:`StyleLists`' new contents: ``options`` everywhere (and the photo itself as a comparison), ``pick``
+    picked where given, else each list's current value (``values``, in :attr:`StyleLists.all`'s order)."""
+    current, other, *rest = values
+    return (
+        gr.Dropdown(choices=options, value=pick or current),
+        gr.Dropdown(choices=[("The photo (before / after)", preview_tab.BEFORE), *options], value=other),
+        *(gr.Dropdown(choices=options, value=pick or v) for v in rest),
+    )
+
+
+Choices = Callable[[str | None], list[tuple[str, str]]]
+
+
+def show_stored_models(store: ModelStore, choices: Choices, shared: dict[str, Any], lists: StyleLists) -> None:
+    """When the session stores a model (training ends, train more, snapshot), every style list shows it; a
+    finished training also becomes the current choice."""
+
+    def refresh(sid: str | None, trained: bool, shown: str | None, *values: str) -> tuple[Any, ...]:
+        options = choices(sid)
+        mine = [v for _, v in options if v.startswith("mine:")]
+        # a training stored a model when Output shows the newest (one stopped before its first step, none)
+        new = mine[-1] if trained and mine and mine[-1] == f"mine:{shown}" else None
+        if new:
+            store.select(sid, new)  # a finished training is the session's pick, after a reload too
+        return refilled(options, new, values)
+
+    for event, trained in zip(shared["stored"], (True, True, True, False), strict=True):
+        event.then(
+            lambda sid, *values, t=trained: refresh(sid, t, *values),
+            [shared["session"], shared["models"], *lists.all],
+            lists.all,
+            api_visibility="private",
+        )
+
+
+def restore_sessions(
+    demo: gr.Blocks,
+    store: ModelStore,
+    choices: Choices,
+    shared: dict[str, Any],
+    kept: gr.BrowserState,
+    lists: StyleLists,
+) -> None:
+    """The session id is kept in the browser (``kept``), so a reload or a restarted studio finds its models; the
+    lists are filled once the session is back. Picks made in any list are remembered by the store."""
+
+    def restored(sid: str | None, *values: str) -> tuple[Any, ...]:
+        """Page load: every list offers the session's models, with its last pick (else its newest model)
+        picked again; Output picks the last picked model, else the newest."""
+        options = choices(sid)
+        offered = {v for _, v in options}
+        style, key = store.selection(sid)
+        own = [e.key for e in store.entries(sid)]
+        key = key or (own[-1] if own else None)
+        pick = style if style in offered else (f"mine:{key}" if key else None)
+        models = gr.Dropdown(choices=[(e.label, e.key) for e in store.entries(sid)], value=key)
+        return (*refilled(options, pick, values), models)
+
+    session = shared["session"]
+    restore, outputs = shared["load"]
+    demo.load(restore, [session, kept], outputs, api_visibility="private").then(
+        restored, [session, *lists.all], [*lists.all, shared["models"]], api_visibility="private"
+    )
+    session.change(lambda sid: sid or None, session, kept, api_visibility="private")
+    for box in (*lists.pickers, shared["models"]):
+        box.input(store.select, [session, box], None, queue=False, api_visibility="private")
+
+
 def launch() -> None:
     """Serve on GRADIO_SERVER_NAME:GRADIO_SERVER_PORT (default 0.0.0.0:7860), everything written under the
     data folder (:func:`data_folder`): temporary files and Gradio's uploads go to its ``tmp/``."""
     try:
+        check_all()  # a malformed STUDIO_* setting stops the start, before anything is built or served
         data = data_folder()
         bounds = limits()
     except studio.StudioError as exc:

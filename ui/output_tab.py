@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,8 +22,9 @@ import gradio as gr
 from PIL import Image, ImageOps
 
 from studio import StudioError, StyleModel
-from studio.export.job import Cancelled, Flag, run_export
+from studio.export.job import run_export
 from studio.io.media import open_image
+from studio.progress import Cancelled, Flag
 from studio.train.content import builtin_content
 from studio.train.session import read_session
 
@@ -169,36 +171,52 @@ def ready(path: str | None) -> Any:
     return gr.DownloadButton(f"Download {Path(path).name} ({shown})", interactive=True)
 
 
-def build(store: ModelStore, session: Any, models: Any) -> None:
-    try:
-        photo: str | None = str(builtin_content()[0])
-    except StudioError:
-        photo = None
-    with gr.Tab("Output", id="output"):
-        gr.Markdown("Your trained model, ready for apps: pick it and a format, then **Download**.")
-        models.render()
-        with gr.Row(equal_height=False):  # side by side on a desktop, one above the other on a phone
-            with gr.Column(min_width=300):
-                picture = gr.Image(
-                    type="filepath", label="The painting, and a photo in its style", interactive=False,
-                    elem_id="output-picture", height=260, buttons=["fullscreen"],
-                )  # fmt: skip
-            with gr.Column(min_width=300):
-                summary = gr.Markdown(card(store, None, None), elem_id="output-card")
-        fmt = gr.Radio(
-            list(FORMATS), value="safetensors", label="Format", info=ABOUT["safetensors"], elem_id="output-format"
-        )
-        with gr.Row():
-            get = gr.DownloadButton(
-                "Download", variant="primary", interactive=False, elem_id="output-get", scale=3, min_width=300
+@dataclass(frozen=True)
+class Widgets:
+    """The Output tab's components, besides the model picker it shares with the other tabs."""
+
+    picture: Any
+    summary: Any
+    fmt: Any
+    get: Any
+    cancel: Any
+    status: Any
+    api: Any
+
+
+def layout(store: ModelStore, models: Any) -> Widgets:
+    """The tab's components, laid out: the model card (picture and words), the format, Download and Cancel."""
+    gr.Markdown("Your trained model, ready for apps: pick it and a format, then **Download**.")
+    models.render()
+    with gr.Row(equal_height=False):  # side by side on a desktop, one above the other on a phone
+        with gr.Column(min_width=300):
+            picture = gr.Image(
+                type="filepath",
+                label="The painting, and a photo in its style",
+                interactive=False,
+                elem_id="output-picture",
+                height=260,
+                buttons=["fullscreen"],
             )
-            cancel = gr.Button("Cancel", elem_id="output-cancel", scale=1, min_width=100)
-        status = gr.Markdown(elem_id="output-status")
-        api = gr.Button(visible=False, elem_id="output-api")  # carries the /download endpoint for scripts
-    models.change(lambda sid, key: card(store, sid, key), [session, models], summary, api_name="model_card")
+        with gr.Column(min_width=300):
+            summary = gr.Markdown(card(store, None, None), elem_id="output-card")
+    fmt = gr.Radio(
+        list(FORMATS), value="safetensors", label="Format", info=ABOUT["safetensors"], elem_id="output-format"
+    )
+    with gr.Row():
+        get = gr.DownloadButton(
+            "Download", variant="primary", interactive=False, elem_id="output-get", scale=3, min_width=300
+        )
+        cancel = gr.Button("Cancel", elem_id="output-cancel", scale=1, min_width=100)
+    status = gr.Markdown(elem_id="output-status")
+    api = gr.Button(visible=False, elem_id="output-api")  # carries the /download endpoint for scripts
+    return Widgets(picture, summary, fmt, get, cancel, status, api)
+
+
+def picture_of(store: ModelStore, photo: str | None) -> Callable[[str | None, str | None], Iterator[Any]]:
+    """The handler that shows a model's card picture, made once per model and kept with it (like a download)."""
 
     def show_picture(sid: str | None, key: str | None) -> Iterator[Any]:
-        """The card's picture, made once per model and kept with it (like a download)."""
         if not key:
             yield None
             return
@@ -208,12 +226,17 @@ def build(store: ModelStore, session: Any, models: Any) -> None:
             path = store.export(sid, key, "card", lambda m, folder: card_picture(m, folder, art, photo))
         yield from handed_over(str(path))
 
-    models.change(show_picture, [session, models], picture, show_progress="hidden", api_visibility="private")
+    return show_picture
+
+
+def downloader(store: ModelStore) -> Callable[[str | None, str | None, str], Iterator[Any]]:
+    """The handler that makes a download and hands it over.
+
+    The export runs in a worker thread while the handler hands control back to Gradio every
+    :data:`POLL_SECONDS`: Cancel (or the page leaving) makes Gradio close the generator at such a yield, which
+    sets the flag the export watches (a thread cannot be interrupted; the export's process can)."""
 
     def download(sid: str | None, key: str | None, f: str) -> Iterator[Any]:
-        """The export runs in a worker thread while this generator hands control back to Gradio every
-        :data:`POLL_SECONDS`: Cancel (or the page leaving) makes Gradio close the generator at such a yield,
-        which sets the flag the export watches (a thread cannot be interrupted; the export's process can)."""
         stop = threading.Event()
         outcome: list[Any] = []
 
@@ -238,6 +261,42 @@ def build(store: ModelStore, session: Any, models: Any) -> None:
             raise done
         yield from handed_over(done)
 
+    return download
+
+
+def arm(key: str | None, f: str) -> tuple[Any, ...]:
+    """As soon as a model or format is picked: the button waits for its file; the format's use is shown."""
+    waiting = gr.DownloadButton(f"Preparing the {f} file…" if key else "Download", value=None, interactive=False)
+    return waiting, (preparing(f) if key and FORMATS.get(f) != ".safetensors" else ""), gr.Radio(info=ABOUT.get(f))
+
+
+def failed(shown: str | None) -> tuple[str, Any]:
+    """After a failed preparation: a refusal's message is its own popup; "Download cancelled." stays if the
+    page counts a cancel as a failure."""
+    return (shown if shown == CANCELLED else ""), gr.DownloadButton("Download", interactive=False)
+
+
+def cancelled(shown: str | None) -> tuple[str, Any]:
+    """Cancel pressed: says so while a file was being prepared; otherwise changes nothing."""
+    if str(shown or "").startswith("Preparing"):
+        return f"{CANCELLED} Pick the format again to prepare it.", gr.DownloadButton("Download", interactive=False)
+    return str(shown or ""), gr.update()
+
+
+def build(store: ModelStore, session: Any, models: Any) -> None:
+    """The Output tab: ``models`` (the shared model picker, rendered here) and ``session`` (the page's id)."""
+    try:
+        photo: str | None = str(builtin_content()[0])
+    except StudioError:
+        photo = None
+    with gr.Tab("Output", id="output"):
+        w = layout(store, models)
+    models.change(lambda sid, key: card(store, sid, key), [session, models], w.summary, api_name="model_card")
+    models.change(
+        picture_of(store, photo), [session, models], w.picture, show_progress="hidden", api_visibility="private"
+    )
+    download = downloader(store)
+
     def prepare(sid: str | None, key: str | None, f: str) -> Iterator[Any]:
         """The page's preparation of the picked model and format; nothing to do before a model exists."""
         if key:
@@ -245,26 +304,16 @@ def build(store: ModelStore, session: Any, models: Any) -> None:
         else:
             yield None
 
-    def arm(key: str | None, f: str) -> tuple[Any, ...]:
-        """As soon as a model or format is picked: the button waits for its file; the format's use is shown."""
-        waiting = gr.DownloadButton(f"Preparing the {f} file…" if key else "Download", value=None, interactive=False)
-        return waiting, (preparing(f) if key and FORMATS.get(f) != ".safetensors" else ""), gr.Radio(info=ABOUT.get(f))
-
     armed = gr.on(
-        [models.change, fmt.change], arm, [models, fmt], [get, status, fmt], queue=False, api_visibility="private"
+        [models.change, w.fmt.change],
+        arm,
+        [models, w.fmt],
+        [w.get, w.status, w.fmt],
+        queue=False,
+        api_visibility="private",
     )
-    event = armed.then(prepare, [session, models, fmt], get, show_progress_on=get, api_visibility="private")
-    event.success(lambda path: ("", ready(path)), get, [status, get], api_visibility="private")
-    # a refusal's message is its own popup; "Download cancelled." stays if the page counts a cancel as a failure
-    event.failure(
-        lambda shown: (shown if shown == CANCELLED else "", gr.DownloadButton("Download", interactive=False)),
-        status, [status, get], api_visibility="private",
-    )  # fmt: skip
-
-    def cancelled(shown: str | None) -> tuple[str, Any]:
-        if str(shown or "").startswith("Preparing"):
-            return f"{CANCELLED} Pick the format again to prepare it.", gr.DownloadButton("Download", interactive=False)
-        return str(shown or ""), gr.update()
-
-    cancel.click(cancelled, status, [status, get], cancels=[event], api_visibility="private")
-    api.click(download, [session, models, fmt], get, api_name="download")
+    event = armed.then(prepare, [session, models, w.fmt], w.get, show_progress_on=w.get, api_visibility="private")
+    event.success(lambda path: ("", ready(path)), w.get, [w.status, w.get], api_visibility="private")
+    event.failure(failed, w.status, [w.status, w.get], api_visibility="private")
+    w.cancel.click(cancelled, w.status, [w.status, w.get], cancels=[event], api_visibility="private")
+    w.api.click(download, [session, models, w.fmt], w.get, api_name="download")

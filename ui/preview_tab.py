@@ -4,9 +4,11 @@ before and after (or two models) on a slider, and download it as ``<photo>-<styl
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from PIL import Image
 from studio import Preset, StudioError, StyleModel, preview
 from studio.infer.preview import result_name, sample_photos
 from studio.io.media import open_image
+from studio.progress import Cancelled
 
 from .common import download_file, image_path, refuse, request_folder, user_errors
 from .gpu import on_gpu
@@ -76,9 +79,14 @@ def preset_choices(catalog: Sequence[Preset]) -> list[tuple[str, str]]:
 
 
 def pick_model(
-    catalog: Sequence[Preset], load_model: ModelLoader, choices: Choices, sid: str | None, spec: str, case: str,
+    catalog: Sequence[Preset],
+    load_model: ModelLoader,
+    choices: Choices,
+    sid: str | None,
+    spec: str,
+    case: str,
     blend: Sequence[float],
-) -> tuple[StyleModel, Callable[..., Any], object]:  # fmt: skip
+) -> tuple[StyleModel, Callable[..., Any], object]:
     """(model, its stylize, style) for a style choice: ``preset:NAME``, ``mine:KEY`` or ``blend``."""
     if spec not in {v for _, v in choices(sid)}:
         raise refuse(f"unknown style {str(spec)[:100]!r}: pick one of the list (your models, presets, blend)")
@@ -107,112 +115,172 @@ def build(
     blend_weights: Sequence[Any],
 ) -> tuple[Any, Any]:
     """Returns the two model dropdowns, so the app can refresh them when the session stores a model."""
-    first = preset_choices(catalog)
-    try:
-        samples = [str(p) for p in sample_photos()]
-    except StudioError:  # scikit-image missing: no samples, the rest works
-        samples = []
     with gr.Tab("Preview", id="preview") as tab:
-        # The result first: beside the controls on a desktop, at the top on a phone (where columns stack)
-        with gr.Row(equal_height=False):
-            with gr.Column(scale=3, min_width=320):
-                slider = gr.ImageSlider(
-                    label="Before / after (drag, or Tab + arrow keys)", type="pil",
-                    format="png", elem_id="preview-result", max_height=520,
-                )  # fmt: skip
-                caption = gr.Markdown(NO_PHOTO, elem_id="preview-caption")
-                download = gr.File(label="Download (named after the photo and the style)", elem_id="preview-download",
-                                   height=90)  # fmt: skip
-            with gr.Column(scale=2, min_width=300):
-                # allow_custom_value: the choices grow per session; stylize() checks the value itself
-                choice = gr.Dropdown(
-                    first, value=first[0][1], label="Style: your models and snapshots, presets",
-                    allow_custom_value=True, elem_id="preview-style",
-                )  # fmt: skip
-                # the upload's path: the engine decodes it (its pixel limit, HEIC, one-line errors)
-                photo = image_path(
-                    value=samples[0] if samples else None, label="Photo: drop yours, or click a sample",
-                    sources=["upload", "clipboard", "webcam"], elem_id="preview-photo", height=220,
-                )  # fmt: skip
-                if samples:
-                    gr.Examples([[p] for p in samples], [photo], label="Samples", elem_id="preview-samples")
-                compare = gr.Dropdown(
-                    [("The photo (before / after)", BEFORE), *first], value=BEFORE, label="Compare with",
-                    allow_custom_value=True, elem_id="preview-compare",
-                )  # fmt: skip
-                intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
-                max_side = gr.Slider(256, 4096, value=1536, step=64, label="Longest side of the result (px)")
-                with gr.Row():
-                    use_case = gr.Radio(["image", "video"], value="image", label="Preset model",
-                                        info="image: finer; video: faster", min_width=140)  # fmt: skip
-                    keep_color = gr.Checkbox(label="Preserve the photo's colours", min_width=140)
+        ui = _layout(preset_choices(catalog))
         gr.HTML("", js_on_load=HANDLE_KEYS, padding=False, container=False, elem_id="preview-keys")
-
-        latest = Latest()
-
-        def stylize(
-            request: gr.Request,
-            sid: str | None,
-            path: str | None,
-            spec: str,
-            other: str,
-            case: str,
-            amount: float,
-            keep: bool,
-            side: float,
-            *blend: float,
-        ) -> Iterator[tuple[Any, str, Any]]:
-            # The PNG to download lives in this request's folder until Gradio has copied it, then the folder
-            # goes (see request_folder). A draft comes first (on a CPU), the result last: a client that waits
-            # for the end gets the result, as from a function. A request overtaken by a newer one from the same
-            # page stops without showing anything more.
-            page = getattr(request, "session_hash", None)
-            ticket = latest.start(page)
-            if not path:
-                yield None, NO_PHOTO, None
-                return
-            names = dict((v, k) for k, v in [*choices(sid), ("The photo", BEFORE)])
-            title = f"Left: **{names.get(other, other)}** · right: **{names[spec]}**" if spec in names else ""
-            with user_errors():
-                image = open_image(path)
-                stale = lambda: not latest.current(page, ticket)  # noqa: E731
-                settings = (case, image, amount, keep, side, blend, stale)
-                steps = [_steps(catalog, load_model, choices, sid, spec, *settings)]
-                if other != BEFORE:
-                    steps.append(_steps(catalog, load_model, choices, sid, other, *settings))
-                with request_folder() as folder:
-                    for pictures in _together(steps):
-                        if not latest.current(page, ticket):
-                            return
-                        right, final = pictures[0]
-                        left = pictures[1][0] if len(pictures) > 1 else image.convert("RGB")
-                        left = left.resize(right.size)
-                        if not final:  # quick to write and to send; the download waits for the result
-                            shown = (_jpeg(left, folder / "draft-before.jpg"), _jpeg(right, folder / "draft.jpg"))
-                            yield shown, f"{title} · *draft, refining…*", None
-                            if not latest.current(page, ticket):
-                                return  # before the result's work
-                            continue
-                        name = Path(result_name(Path(path).name, style_name(spec, names[spec]))).stem
-                        after = download_file(right, name, folder)
-                        yield (download_file(left, "before", folder), after), title, after
-
+        stylize = Stylize(catalog, load_model, choices)
         gr.on(
-            [photo.change, choice.change, compare.change, use_case.change, keep_color.change, intensity.release,
-             max_side.release, tab.select],
-            on_gpu(60)(stylize),
-            [session, photo, choice, compare, use_case, intensity, keep_color, max_side, *blend_weights],
-            [slider, caption, download],
+            [
+                ui.photo.change,
+                ui.choice.change,
+                ui.compare.change,
+                ui.use_case.change,
+                ui.keep_color.change,
+                ui.intensity.release,
+                ui.max_side.release,
+                tab.select,
+            ],
+            on_gpu(60)(stylize.run),  # a method: Gradio sees a generator function
+            [
+                session,
+                ui.photo,
+                ui.choice,
+                ui.compare,
+                ui.use_case,
+                ui.intensity,
+                ui.keep_color,
+                ui.max_side,
+                *blend_weights,
+            ],
+            [ui.slider, ui.caption, ui.download],
             api_name="stylize",
             # Every change runs at once, and the run it overtakes stops within a layer of the network (Latest,
-            # studio.infer.preview's stop): "always_last" would hold a change back until the result under way is done,
-            # seconds on a CPU, and Gradio's cancel cannot stop a thread that computes.
+            # studio.preview's cancel): "always_last" would hold a change back until the result under way is
+            # done, seconds on a CPU, and Gradio's cancel cannot stop a thread that computes.
             trigger_mode="multiple",
             concurrency_limit=2,
             concurrency_id="preview",
             show_progress="minimal",  # the draft stays visible while the result is made
-        )  # fmt: skip
-    return choice, compare
+        )
+    return ui.choice, ui.compare
+
+
+@dataclass(frozen=True)
+class _Controls:
+    """The tab's components."""
+
+    slider: Any
+    caption: Any
+    download: Any
+    choice: Any
+    photo: Any
+    compare: Any
+    intensity: Any
+    max_side: Any
+    use_case: Any
+    keep_color: Any
+
+
+def _layout(first: list[tuple[str, str]]) -> _Controls:
+    """The result first: beside the controls on a desktop, at the top on a phone (where columns stack)."""
+    try:
+        samples = [str(p) for p in sample_photos()]
+    except StudioError:  # scikit-image missing: no samples, the rest works
+        samples = []
+    with gr.Row(equal_height=False):
+        with gr.Column(scale=3, min_width=320):
+            slider = gr.ImageSlider(
+                label="Before / after (drag, or Tab + arrow keys)",
+                type="pil",
+                format="png",
+                elem_id="preview-result",
+                max_height=520,
+            )
+            caption = gr.Markdown(NO_PHOTO, elem_id="preview-caption")
+            download = gr.File(
+                label="Download (named after the photo and the style)", elem_id="preview-download", height=90
+            )
+        with gr.Column(scale=2, min_width=300):
+            # allow_custom_value: the choices grow per session; stylize() checks the value itself
+            choice = gr.Dropdown(
+                first,
+                value=first[0][1],
+                label="Style: your models and snapshots, presets",
+                allow_custom_value=True,
+                elem_id="preview-style",
+            )
+            # the upload's path: the engine decodes it (its pixel limit, HEIC, one-line errors)
+            photo = image_path(
+                value=samples[0] if samples else None,
+                label="Photo: drop yours, or click a sample",
+                sources=["upload", "clipboard", "webcam"],
+                elem_id="preview-photo",
+                height=220,
+            )
+            if samples:
+                gr.Examples([[p] for p in samples], [photo], label="Samples", elem_id="preview-samples")
+            compare = gr.Dropdown(
+                [("The photo (before / after)", BEFORE), *first],
+                value=BEFORE,
+                label="Compare with",
+                allow_custom_value=True,
+                elem_id="preview-compare",
+            )
+            intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
+            max_side = gr.Slider(256, 4096, value=1536, step=64, label="Longest side of the result (px)")
+            with gr.Row():
+                use_case = gr.Radio(
+                    ["image", "video"],
+                    value="image",
+                    label="Preset model",
+                    info="image: finer; video: faster",
+                    min_width=140,
+                )
+                keep_color = gr.Checkbox(label="Preserve the photo's colours", min_width=140)
+    return _Controls(slider, caption, download, choice, photo, compare, intensity, max_side, use_case, keep_color)
+
+
+class Stylize:
+    """The tab's handler: the chosen style (and the one compared with) on the photo, a draft first on a CPU,
+    then the result with its download. A request overtaken by a newer one from the same page stops without
+    showing anything more."""
+
+    def __init__(self, catalog: Sequence[Preset], load_model: ModelLoader, choices: Choices) -> None:
+        self.catalog, self.load_model, self.choices = catalog, load_model, choices
+        self.latest = Latest()
+
+    def run(
+        self,
+        request: gr.Request,
+        sid: str | None,
+        path: str | None,
+        spec: str,
+        other: str,
+        case: str,
+        amount: float,
+        keep: bool,
+        side: float,
+        *blend: float,
+    ) -> Iterator[tuple[Any, str, Any]]:
+        # The PNG to download lives in this request's folder until Gradio has copied it, then the folder goes
+        # (see request_folder). A client that waits for the end gets the result, as from a function.
+        page = getattr(request, "session_hash", None)
+        overtaken = self.latest.start(page)
+        if not path:
+            yield None, NO_PHOTO, None
+            return
+        names = dict((v, k) for k, v in [*self.choices(sid), ("The photo", BEFORE)])
+        title = f"Left: **{names.get(other, other)}** · right: **{names[spec]}**" if spec in names else ""
+        with user_errors(), contextlib.suppress(Cancelled):  # Cancelled: overtaken before its first picture
+            image = open_image(path)
+            settings = (case, image, amount, keep, side, blend, overtaken)
+            steps = [_steps(self.catalog, self.load_model, self.choices, sid, spec, *settings)]
+            if other != BEFORE:
+                steps.append(_steps(self.catalog, self.load_model, self.choices, sid, other, *settings))
+            with request_folder() as folder:
+                for pictures in _together(steps):
+                    if overtaken.is_set():
+                        return
+                    right, final = pictures[0]
+                    left = pictures[1][0] if len(pictures) > 1 else image.convert("RGB")
+                    left = left.resize(right.size)
+                    if not final:  # quick to write and to send; the download waits for the result
+                        shown = (_jpeg(left, folder / "draft-before.jpg"), _jpeg(right, folder / "draft.jpg"))
+                        yield shown, f"{title} · *draft, refining…*", None
+                        continue
+                    name = Path(result_name(Path(path).name, style_name(spec, names[spec]))).stem
+                    after = download_file(right, name, folder)
+                    yield (download_file(left, "before", folder), after), title, after
 
 
 class Latest:
@@ -226,24 +294,48 @@ class Latest:
         self._count = 0
         self._newest: OrderedDict[str | None, int] = OrderedDict()
 
-    def start(self, page: str | None) -> int:
+    def start(self, page: str | None) -> Overtaken:
+        """A new request of ``page``: the flag that says when a newer one has started."""
         with self._lock:
             self._count += 1
             self._newest[page] = self._count
             self._newest.move_to_end(page)
             while len(self._newest) > self.KEPT:
                 self._newest.popitem(last=False)
-            return self._count
+            return Overtaken(self, page, self._count)
 
     def current(self, page: str | None, ticket: int) -> bool:
         with self._lock:
             return self._newest.get(page, ticket) == ticket
 
 
+@dataclass(frozen=True)
+class Overtaken:
+    """Set once a newer request of the same page started: a :class:`studio.progress.Flag` for
+    :func:`studio.preview`'s ``cancel``."""
+
+    latest: Latest
+    page: str | None
+    ticket: int
+
+    def is_set(self) -> bool:
+        return not self.latest.current(self.page, self.ticket)
+
+
 def _steps(
-    catalog: Sequence[Preset], load_model: ModelLoader, choices: Choices, sid: str | None, spec: str, case: str,
-    image: Image.Image, amount: float, keep: bool, side: float, blend: Sequence[float], stale: Callable[[], bool],
-) -> Iterator[tuple[Image.Image, bool]]:  # fmt: skip
+    catalog: Sequence[Preset],
+    load_model: ModelLoader,
+    choices: Choices,
+    sid: str | None,
+    spec: str,
+    case: str,
+    image: Image.Image,
+    amount: float,
+    keep: bool,
+    side: float,
+    blend: Sequence[float],
+    overtaken: Overtaken,
+) -> Iterator[tuple[Image.Image, bool]]:
     """(picture, final) for one style choice: a draft, then the result. A preset's draft comes from its video
     model (same style, ~15x faster on a CPU); other models draft at a smaller size."""
     model, run, style = pick_model(catalog, load_model, choices, sid, spec, case, blend)
@@ -251,8 +343,18 @@ def _steps(
     if spec.startswith("preset:") or spec == BLEND:
         draft_spec = "preset:all" if spec == BLEND else spec
         draft = load_model(draft_spec, "video", sid)[0] if case == "image" else None
-    for step in preview(model, image, style, intensity=float(amount), preserve_color=bool(keep), max_size=int(side),
-                        draft_model=draft, stylize=run, stop=stale):  # fmt: skip
+    steps = preview(
+        model,
+        image,
+        style,
+        intensity=float(amount),
+        preserve_color=bool(keep),
+        max_size=int(side),
+        draft_model=draft,
+        stylize=run,
+        cancel=overtaken,
+    )
+    for step in steps:
         yield step.image, step.final
 
 

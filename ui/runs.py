@@ -30,7 +30,7 @@ from PIL import Image
 
 from studio import StudioError, Trainer
 from studio.io.fileio import atomic_path, atomic_write_text
-from studio.limits import StopFlag
+from studio.progress import CancelToken
 from studio.train.session import checkpoint_state
 
 log = logging.getLogger("studio.ui")
@@ -61,7 +61,7 @@ class Run:
     """One session's training request, from its start (unpacking, decoding) to its end; then, once over,
     only what "Train more" continues from (the trainer and its images are released)."""
 
-    stop: StopFlag  # Stop, and the job's time limit from the request's start
+    stop: CancelToken  # Stop, and the job's time limit from the request's start
     folder: Path
     rows: list[dict[str, Any]] = field(default_factory=list)  # the loss curve: iteration, loss, kind
     trainer: Trainer | None = None  # while it trains
@@ -147,7 +147,7 @@ class Registry:
         with self._lock:
             if self.active(sid):
                 raise Busy(BUSY)
-            run = self._runs[sid] = Run(StopFlag(self.seconds), folder, rows or [])
+            run = self._runs[sid] = Run(CancelToken(self.seconds), folder, rows or [])
             self._runs.move_to_end(sid)
         return run
 

@@ -14,8 +14,9 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from studio import Preset
+from studio import Preset, QuickLookProgress
 from studio.io.media import open_image
+from studio.progress import Cancelled
 
 from .common import image_path, refuse, refuse_bad_uploads, request_folder, user_errors
 from .gpu import on_gpu
@@ -75,9 +76,13 @@ def build(
                     elem_id="styles-about",
                 )
                 tried = gr.ImageSlider(
-                    label="Before / after (drag the handle)", type="filepath", visible=False, max_height=420,
-                    buttons=["fullscreen"], elem_id="styles-tried",
-                )  # fmt: skip
+                    label="Before / after (drag the handle)",
+                    type="filepath",
+                    visible=False,
+                    max_height=420,
+                    buttons=["fullscreen"],
+                    elem_id="styles-tried",
+                )
                 picked = gr.State(None)
                 use = gr.Button(
                     "Use it on your own photos (Preview) →", variant="primary", visible=False, elem_id="styles-use"
@@ -109,9 +114,12 @@ def build(
                 yield text, gr.ImageSlider(value=(before, after), visible=True), spec, shown
 
         gallery.select(
-            on_gpu(60)(try_preset), None, [about, tried, picked, use], show_progress_on=tried,
+            on_gpu(60)(try_preset),
+            None,
+            [about, tried, picked, use],
+            show_progress_on=tried,
             api_visibility="private",
-        )  # fmt: skip
+        )
         gallery.select(None, None, None, js=SCROLL_TO_TRIED)
 
         quicklook_section(quicklook, sample_photo)
@@ -139,88 +147,18 @@ def quicklook_section(quicklook: Callable[..., Image.Image], sample_photo: str |
         style = image_path(label="Your painting (JPEG, PNG, WebP, HEIC)", elem_id="ql-style", height=260)
         photo = image_path(sample_photo, label="Photo", elem_id="ql-photo", height=260)
         result = gr.Image(type="filepath", label="Quick look", interactive=False, elem_id="ql-result", height=260)
-    with gr.Accordion("Quick look settings", open=False):
-        with gr.Row():
-            strength = gr.Slider(
-                1, 10, value=5, step=0.5, label="Style strength",
-                info="how much of the painting versus the photo: higher paints over more of it",
-            )  # fmt: skip
-            density = gr.Slider(
-                64, 1024, value=256, step=4, label="Style density",
-                info="how finely the painting's patterns repeat: higher, smaller and denser",
-            )  # fmt: skip
-            size = gr.Slider(
-                128, 1024, value=256, step=32, label="Picture size (px)", info="larger is sharper and slower"
-            )
-            seconds = gr.Slider(5, 120, value=30, step=5, label="Time limit (s)", info="stops here at the latest")
+    settings = _quicklook_settings()
     go = gr.Button("Quick look", variant="primary", elem_id="ql-go")
     api = gr.Button(visible=False)  # carries /quicklook for scripts: the pictures without the page's labels
 
-    def look(
-        style_image: str | None, photo_image: str | None, s: float, d: float, px: float, limit: float
-    ) -> Iterator[tuple[str, str]]:
-        """Streams (picture, label) as it is painted (every few steps), ends with the last one. The work runs in a
-        thread; leaving the page closes this generator, which stops it at its next step."""
-        if not style_image or not photo_image:
-            raise refuse("Give a painting and a photo.")
-        reports: queue.Queue[Any] = queue.Queue()
-        stop = threading.Event()
-
-        def report(p: Any) -> bool:
-            reports.put(p)
-            return not stop.is_set()
-
-        def work() -> None:
-            try:
-                with user_errors(style_image, photo_image):
-                    reports.put(
-                        quicklook(
-                            open_image(style_image),
-                            open_image(photo_image),
-                            style_strength=float(s),
-                            style_density=int(d),
-                            size=int(px),
-                            max_seconds=float(limit),
-                            on_progress=report,
-                            report_interval=3,
-                            settle=SETTLE,
-                        )
-                    )
-            except BaseException as exc:  # handed to the page below  # noqa: BLE001
-                reports.put(exc)
-
-        threading.Thread(target=work, daemon=True, name="studio-quicklook").start()
-        last: Any = None
-        try:
-            with request_folder() as folder:
-                while True:
-                    item = reports.get()
-                    if isinstance(item, BaseException):  # a refusal (gr.Error), or a bug with its traceback
-                        raise item
-                    if isinstance(item, Image.Image):  # the end
-                        why = (
-                            f"done at step {last.iteration}: the picture stopped changing"
-                            if last is not None and last.settled
-                            else f"time limit reached at step {last.iteration} (more time: Quick look settings)"
-                            if last is not None and last.iteration < last.total
-                            else "done"
-                        )
-                        yield _save(item, folder / "quicklook.png"), f"Quick look · {why}"
-                        return
-                    last = item
-                    label = f"Quick look · step {item.iteration} (of at most {item.total}), {item.elapsed:.0f} s"
-                    yield _save(item.image, folder / f"step-{item.iteration}.jpg"), label
-        finally:
-            stop.set()
-
     def shown(*args: Any) -> Iterator[Any]:
         """The page's quick look: each picture with its step in the box's label."""
-        for path, label in look(*args):
+        for path, label in look(quicklook, *args):
             yield gr.Image(path, label=label)
 
     def quick_look(*args: Any) -> Iterator[str]:
         """Scripts' quick look (/quicklook): the pictures alone, the last one the result."""
-        for path, _ in look(*args):
+        for path, _ in look(quicklook, *args):
             yield path
 
     def look_if_ready(*args: Any) -> Iterator[Any]:
@@ -229,12 +167,101 @@ def quicklook_section(quicklook: Callable[..., Image.Image], sample_photo: str |
         else:
             yield gr.update()
 
-    inputs = [style, photo, strength, density, size, seconds]
+    inputs = [style, photo, *settings]
     go.click(on_gpu(180)(shown), inputs, result, api_visibility="private")
     api.click(on_gpu(180)(quick_look), inputs, result, api_name="quicklook")
 
     for box in (style, photo):
         refuse_bad_uploads(box).then(on_gpu(180)(look_if_ready), inputs, result, api_visibility="private")
+
+
+def _quicklook_settings() -> list[Any]:
+    """Quick look's sliders, folded away: strength, density, picture size, time limit."""
+    with gr.Accordion("Quick look settings", open=False), gr.Row():
+        strength = gr.Slider(
+            1,
+            10,
+            value=5,
+            step=0.5,
+            label="Style strength",
+            info="how much of the painting versus the photo: higher paints over more of it",
+        )
+        density = gr.Slider(
+            64,
+            1024,
+            value=256,
+            step=4,
+            label="Style density",
+            info="how finely the painting's patterns repeat: higher, smaller and denser",
+        )
+        size = gr.Slider(128, 1024, value=256, step=32, label="Picture size (px)", info="larger is sharper and slower")
+        seconds = gr.Slider(5, 120, value=30, step=5, label="Time limit (s)", info="stops here at the latest")
+    return [strength, density, size, seconds]
+
+
+def look(
+    quicklook: Callable[..., Image.Image],
+    style_image: str | None,
+    photo_image: str | None,
+    s: float,
+    d: float,
+    px: float,
+    limit: float,
+) -> Iterator[tuple[str, str]]:
+    """Streams (picture, label) as it is painted (every few steps), ends with the last one. The work runs in a
+    thread; leaving the page closes this generator, which stops it at its next step."""
+    if not style_image or not photo_image:
+        raise refuse("Give a painting and a photo.")
+    reports: queue.Queue[Any] = queue.Queue()
+    stop = threading.Event()
+
+    def work() -> None:
+        try:
+            with user_errors(style_image, photo_image):
+                reports.put(
+                    quicklook(
+                        open_image(style_image),
+                        open_image(photo_image),
+                        style_strength=float(s),
+                        style_density=int(d),
+                        size=int(px),
+                        max_seconds=float(limit),
+                        on_progress=reports.put,
+                        report_interval=3,
+                        settle=SETTLE,
+                        cancel=stop,
+                    )
+                )
+        except Cancelled:  # the page left before the first step: no one to tell
+            pass
+        except BaseException as exc:  # handed to the page below  # noqa: BLE001
+            reports.put(exc)
+
+    threading.Thread(target=work, daemon=True, name="studio-quicklook").start()
+    last: QuickLookProgress | None = None
+    try:
+        with request_folder() as folder:
+            while True:
+                item = reports.get()
+                if isinstance(item, BaseException):  # a refusal (gr.Error), or a bug with its traceback
+                    raise item
+                if isinstance(item, Image.Image):  # the end
+                    yield _save(item, folder / "quicklook.png"), f"Quick look · {_ending(last)}"
+                    return
+                last = item
+                label = f"Quick look · step {item.iteration} (of at most {item.total}), {item.elapsed:.0f} s"
+                yield _save(item.image, folder / f"step-{item.iteration}.jpg"), label
+    finally:
+        stop.set()
+
+
+def _ending(last: QuickLookProgress | None) -> str:
+    """Why a quick look ended, from its last report."""
+    if last is not None and last.settled:
+        return f"done at step {last.iteration}: the picture stopped changing"
+    if last is not None and last.iteration < last.total:
+        return f"time limit reached at step {last.iteration} (more time: Quick look settings)"
+    return "done"
 
 
 def blend_section(
@@ -252,9 +279,7 @@ def blend_section(
                 for start in range(0, len(catalog), per_row):
                     with gr.Row():
                         weights += [
-                            gr.Slider(
-                                0, 1, value=0, step=0.05, label=p.title, elem_id=f"blend-{p.name}", min_width=140
-                            )  # fmt: skip
+                            gr.Slider(0, 1, value=0, step=0.05, label=p.title, elem_id=f"blend-{p.name}", min_width=140)
                             for p in catalog[start : start + per_row]
                         ]
                 blend_photo = image_path(sample_photo, label="Photo", elem_id="blend-photo", height=240)

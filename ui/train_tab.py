@@ -23,7 +23,8 @@ import torch
 
 from studio import Progress, StudioError, TrainConfig, Trainer, default_use_case, describe_seconds, estimate_seconds
 from studio.io.media import open_image
-from studio.limits import Budget, Limits, Stopped
+from studio.limits import Budget, Limits
+from studio.progress import Cancelled
 from studio.train.content import check_pixels, gather_content
 from studio.train.session import CHECKPOINT_FILE, checkpoint_state, read_session
 from studio.train.trainer import release_memory
@@ -73,7 +74,7 @@ HELP = {  # what each setting changes, in Create ML's terms
 
 
 @dataclass
-class _Pace:
+class Pace:
     """What trainings in this process measured (per use case): seconds before the first iteration and per
     iteration. Preferred to the studio's benchmark constants: it is this machine, as loaded as it is."""
 
@@ -142,7 +143,7 @@ class Trainings:
         self.store, self.make_trainer, self.resume_trainer, self.bounds = store, make_trainer, resume, bounds
         self.folders = RunFolders(workdir)
         self.registry = Registry(bounds.train_seconds)
-        self.pace: dict[str, _Pace] = {}  # use case -> measured here
+        self.pace: dict[str, Pace] = {}  # use case -> measured here
         self.device = _device()
 
     # --- sessions -------------------------------------------------------------------------------------------
@@ -346,9 +347,14 @@ class Trainings:
     def config(self, s: float, d: float, case: str, n: float) -> TrainConfig:
         _check_iterations(n, self.bounds)
         with user_errors():
-            return TrainConfig(iterations=int(n), style_strength=float(s), style_density=int(d), use_case=case,
-                               checkpoint_interval=self.bounds.checkpoint_interval,
-                               report_interval=REPORT_EVERY[self.device])  # fmt: skip
+            return TrainConfig(
+                iterations=int(n),
+                style_strength=float(s),
+                style_density=int(d),
+                use_case=case,
+                checkpoint_interval=self.bounds.checkpoint_interval,
+                report_interval=REPORT_EVERY[self.device],
+            )
 
     def begin(self, sid: str, folder: Path, rows: list[dict[str, Any]] | None = None) -> Run:
         try:
@@ -370,17 +376,24 @@ class Trainings:
         """Check the request's images from their headers against its budget (before decoding any), and
         gather its content (uploads linked, zips unpacked) into the run folder; Stop works throughout."""
         budget = Budget.of(self.bounds)
-        check_pixels([Path(f) for f in style_files], budget, "style", style=True, stop=run.stop)
+        check_pixels([Path(f) for f in style_files], budget, "style", style=True, cancel=run.stop)
         if val:
-            check_pixels([Path(val)], budget, "validation", stop=run.stop)
+            check_pixels([Path(val)], budget, "validation", cancel=run.stop)
         if not content_files:
             return None
         return gather_content(list(content_files), run.folder / "content", budget, run.stop)
 
     def train(
-        self, sid: str | None, style_files: list[str] | None, content_files: list[str] | None, val: str | None,
-        s: float, d: float, case: str, n: float,
-    ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+        self,
+        sid: str | None,
+        style_files: list[str] | None,
+        content_files: list[str] | None,
+        val: str | None,
+        s: float,
+        d: float,
+        case: str,
+        n: float,
+    ) -> Iterator[tuple[Any, ...]]:
         if not style_files:
             raise refuse("Add at least one style image.")
         if len(style_files) > Trainer.MAX_STYLES:
@@ -395,9 +408,10 @@ class Trainings:
             yield sid, "Checking the images and unpacking the photos…", gr.update(), gr.update(), gr.update()
             try:
                 content = self.prepare(run, list(style_files), content_files, val)
-                trainer = self.make_trainer(list(style_files), content, config, validation=val, session_dir=folder,
-                                            cancel=run.stop)  # fmt: skip
-            except Stopped:
+                trainer = self.make_trainer(
+                    list(style_files), content, config, validation=val, session_dir=folder, cancel=run.stop
+                )
+            except Cancelled:  # not a StudioError: a Stop reads as such, never as a refusal
                 self.folders.discard(folder)
                 yield sid, self.stopped_early(run, 0), gr.update(), gr.update(), gr.update()
                 return
@@ -448,7 +462,7 @@ class Trainings:
     def from_checkpoint(self, sid: str, run: Run, make: Callable[[], Trainer]) -> Iterator[tuple[Any, ...]]:
         try:
             trainer = make()
-        except Stopped:
+        except Cancelled:
             yield sid, self.stopped_early(run, RunFolders.reached(run.folder)), gr.update(), gr.update(), gr.update()
             return
         except StudioError as exc:
@@ -486,19 +500,26 @@ class Trainings:
         yield from self.finish(sid, run, trainer, job.outcome, image, last, start, fresh)
 
     def finish(
-        self, sid: str, run: Run, trainer: Trainer, outcome: Any, image: Any, last: Progress | None, start: int,
+        self,
+        sid: str,
+        run: Run,
+        trainer: Trainer,
+        outcome: Any,
+        image: Any,
+        last: Progress | None,
+        start: int,
         fresh: bool,
-    ) -> Iterator[tuple[Any, ...]]:  # fmt: skip
+    ) -> Iterator[tuple[Any, ...]]:
         """The training's end: say how it ended, store its model, remember how fast it went."""
         run.over = True
         if last is not None and last.iteration > start and not isinstance(outcome, Exception):
             setup = max(0.0, time.monotonic() - run.started - last.elapsed)
-            self.pace[trainer.config.use_case] = _Pace(setup, last.elapsed / (last.iteration - start))
+            self.pace[trainer.config.use_case] = Pace(setup, last.elapsed / (last.iteration - start))
         if isinstance(outcome, Exception) and fresh and not (run.folder / CHECKPOINT_FILE).exists():
             self.folders.discard(run.folder)  # nothing trained, nothing to resume: nothing kept
         elif last is not None:
             save_progress(run.folder, run.rows, image)  # the whole curve and the last image
-        if isinstance(outcome, Stopped):
+        if isinstance(outcome, Cancelled):  # before the first iteration: nothing to store
             yield sid, self.stopped_early(run, start), image, gr.update(), gr.update()
             return
         if isinstance(outcome, StudioError):
@@ -563,8 +584,11 @@ class Trainings:
             raise refuse("Start training first.")
         trainer = run.trainer
         if trainer is None:
-            raise refuse("Training is over: its model is in Preview and Output." if not run.active
-                         else "Nothing to snapshot yet: training has not started.")  # fmt: skip
+            raise refuse(
+                "Training is over: its model is in Preview and Output."
+                if not run.active
+                else "Nothing to snapshot yet: training has not started."
+            )
         assert sid is not None
         with user_errors():
             model = trainer.snapshot()
@@ -620,9 +644,17 @@ def _inputs(bounds: Limits, case: str, n: int) -> dict[str, Any]:
             elem_id="train-styles",
         )
         thumbs = gr.Gallery(
-            label="Your paintings", columns=3, height=110, min_width=200, object_fit="contain", fit_columns=False,
-            allow_preview=False, interactive=False, visible=False, elem_id="train-thumbs",
-        )  # fmt: skip
+            label="Your paintings",
+            columns=3,
+            height=110,
+            min_width=200,
+            object_fit="contain",
+            fit_columns=False,
+            allow_preview=False,
+            interactive=False,
+            visible=False,
+            elem_id="train-thumbs",
+        )
     with gr.Accordion("Photos to learn from and the validation image (optional)", open=False):
         with gr.Row():
             content = gr.File(
@@ -634,25 +666,59 @@ def _inputs(bounds: Limits, case: str, n: int) -> dict[str, Any]:
             )
             validation = image_path(label="Validation image (shown while training)", height=150, elem_id="train-val")
     with gr.Row():
-        strength = gr.Slider(1, 10, value=5, step=0.5, label="Style strength", info=HELP["strength"],
-                             min_width=200, elem_id="train-strength")  # fmt: skip
-        density = gr.Slider(64, 1024, value=256, step=4, label="Style density", info=HELP["density"],
-                            min_width=200, elem_id="train-density")  # fmt: skip
+        strength = gr.Slider(
+            1,
+            10,
+            value=5,
+            step=0.5,
+            label="Style strength",
+            info=HELP["strength"],
+            min_width=200,
+            elem_id="train-strength",
+        )
+        density = gr.Slider(
+            64,
+            1024,
+            value=256,
+            step=4,
+            label="Style density",
+            info=HELP["density"],
+            min_width=200,
+            elem_id="train-density",
+        )
     with gr.Row():
-        use_case = gr.Radio(USE_CASES, value=case, label="Use case", info=HELP["use_case"],
-                            min_width=200, elem_id="train-usecase")  # fmt: skip
-        iterations = gr.Slider(5, bounds.train_iterations, value=n, step=5, label="Iterations",
-                               info=HELP["iterations"], min_width=200, elem_id="train-iterations")  # fmt: skip
-    return dict(styles=styles, thumbs=thumbs, content=content, validation=validation, strength=strength,
-                density=density, use_case=use_case, iterations=iterations)  # fmt: skip
+        use_case = gr.Radio(
+            USE_CASES, value=case, label="Use case", info=HELP["use_case"], min_width=200, elem_id="train-usecase"
+        )
+        iterations = gr.Slider(
+            5,
+            bounds.train_iterations,
+            value=n,
+            step=5,
+            label="Iterations",
+            info=HELP["iterations"],
+            min_width=200,
+            elem_id="train-iterations",
+        )
+    return dict(
+        styles=styles,
+        thumbs=thumbs,
+        content=content,
+        validation=validation,
+        strength=strength,
+        density=density,
+        use_case=use_case,
+        iterations=iterations,
+    )
 
 
 def _actions(first_estimate: tuple[Any, Any]) -> dict[str, Any]:
     """The estimate, the buttons, and the status with its progress bar right under them."""
     text, fix = first_estimate
     estimate = gr.Markdown(text, elem_id="train-estimate")
-    fit = gr.Button(fix.get("value", "Fit the limit"), visible=fix.get("visible", False), size="sm",
-                    elem_id="train-fit")  # fmt: skip
+    fit = gr.Button(
+        fix.get("value", "Fit the limit"), visible=fix.get("visible", False), size="sm", elem_id="train-fit"
+    )
     with gr.Row():
         train = gr.Button("Train", variant="primary", interactive=False, min_width=80, elem_id="train-go")
         stop = gr.Button("Stop", interactive=False, min_width=80, elem_id="train-stop")
@@ -660,20 +726,39 @@ def _actions(first_estimate: tuple[Any, Any]) -> dict[str, Any]:
         more = gr.Button("Train more", interactive=False, min_width=80, elem_id="train-more")
     resume = gr.Button("Resume the interrupted training", visible=False, elem_id="train-resume")
     status = gr.Markdown("Not trained yet: add a painting, then press **Train**.", elem_id="train-status")
-    return dict(estimate=estimate, fit=fit, train=train, stop=stop, snapshot=snapshot, more=more, resume=resume,
-                status=status)  # fmt: skip
+    return dict(
+        estimate=estimate, fit=fit, train=train, stop=stop, snapshot=snapshot, more=more, resume=resume, status=status
+    )
 
 
 def _results() -> dict[str, Any]:
     """The right column: the validation image, the loss curves, the snapshots (each at its own size)."""
-    preview = gr.Image(label="Validation image, as the model paints it now", interactive=False, height=300,
-                       elem_id="train-preview")  # fmt: skip
+    preview = gr.Image(
+        label="Validation image, as the model paints it now", interactive=False, height=300, elem_id="train-preview"
+    )
     # Starts empty (None): a plot that starts from an empty frame draws no lines when updated.
-    plot = gr.LinePlot(None, x="iteration", y="loss", color="kind", title="Losses (lower is closer)", height=220,
-                       x_axis_format="~r", y_axis_format="~g", x_label_angle=0, elem_id="train-plot")  # fmt: skip
+    plot = gr.LinePlot(
+        None,
+        x="iteration",
+        y="loss",
+        color="kind",
+        title="Losses (lower is closer)",
+        height=220,
+        x_axis_format="~r",
+        y_axis_format="~g",
+        x_label_angle=0,
+        elem_id="train-plot",
+    )
     snap_label = gr.Textbox(visible=False)  # the API's answer: the snapshot's label
-    snapshots = gr.Gallery(label="Snapshots (validation image)", columns=2, height=340, object_fit="scale-down",
-                           fit_columns=False, interactive=False, elem_id="train-snapshots")  # fmt: skip
+    snapshots = gr.Gallery(
+        label="Snapshots (validation image)",
+        columns=2,
+        height=340,
+        object_fit="scale-down",
+        fit_columns=False,
+        interactive=False,
+        elem_id="train-snapshots",
+    )
     return dict(preview=preview, plot=plot, snapshots=snapshots, snap_label=snap_label)
 
 
@@ -704,8 +789,9 @@ def _wire_training(tab: Trainings, ui: _Tab) -> list[Any]:
     more = ui.more.click(gpu(tab.more), [ui.session, ui.iterations], outputs, api_name="train_more", **queued)
     resumed = ui.resume.click(gpu(tab.resume), ui.session, outputs, api_name="resume", **queued)
     ui.stop.click(tab.stop, ui.session, ui.status, api_name="stop", queue=False)  # at once, beside the queue
-    snapped = ui.snapshot.click(tab.snapshot, [ui.session, ui.snapshots], [ui.models, ui.snapshots, ui.snap_label],
-                                api_name="snapshot")  # fmt: skip
+    snapped = ui.snapshot.click(
+        tab.snapshot, [ui.session, ui.snapshots], [ui.models, ui.snapshots, ui.snap_label], api_name="snapshot"
+    )
     private: dict[str, Any] = dict(api_visibility="private", show_progress="hidden")
     for button, event in ((ui.train, trained), (ui.more, more), (ui.resume, resumed)):
         button.click(tab.training, None, ui.buttons, queue=False, **private)
@@ -724,8 +810,9 @@ def _wire_controls(tab: Trainings, ui: _Tab) -> None:
     estimate = [ui.use_case, ui.iterations], [ui.estimate, ui.fit]
     ui.page.select(tab.estimate, *estimate, **private)  # the machine's load now, not at the studio's start
     for box in (ui.use_case, ui.iterations):
-        box.change(tab.estimate, [ui.use_case, ui.iterations], [ui.estimate, ui.fit], trigger_mode="always_last",
-                   **private)  # fmt: skip
+        box.change(
+            tab.estimate, [ui.use_case, ui.iterations], [ui.estimate, ui.fit], trigger_mode="always_last", **private
+        )
     ui.fit.click(tab.apply_fit, [ui.use_case, ui.iterations], [ui.use_case, ui.iterations], **private)
     limit = f" here (STUDIO_MAX_ITERATIONS {tab.bounds.train_iterations})"
     for slider, name, lo, hi, note in (
@@ -754,8 +841,9 @@ def build(
     stored = _wire_training(tab, ui)
     _wire_controls(tab, ui)
     # once the page load has set the session (a reload, a restarted studio): the last run's image, curves, snapshots
-    ui.session.change(tab.view, ui.session, [ui.preview, ui.plot, ui.snapshots], api_visibility="private",
-                      show_progress="hidden")  # fmt: skip
+    ui.session.change(
+        tab.view, ui.session, [ui.preview, ui.plot, ui.snapshots], api_visibility="private", show_progress="hidden"
+    )
     return {
         "session": ui.session,
         "models": ui.models,

@@ -12,8 +12,9 @@ import gradio as gr
 
 from studio import Preset, StudioError, describe_seconds
 from studio.infer.temporal import STABILIZE_DEFAULT
-from studio.infer.video import Cancelled, VideoProgress, stylize_video
+from studio.infer.video import VideoProgress, stylize_video
 from studio.limits import limits
+from studio.progress import Cancelled
 
 from .common import refuse, user_errors
 from .gpu import on_gpu
@@ -69,10 +70,20 @@ def build(
                 style = gr.Dropdown(
                     initial, value=initial[0][1], label="Style", allow_custom_value=True, elem_id="video-style"
                 )
-                use_case = gr.Radio(["video", "image"], value="video", label="Preset model",
-                                    info="presets and blends only: video = the fast model")  # fmt: skip
-                stabilize = gr.Slider(0, 0.9, value=STABILIZE_DEFAULT, step=0.05, label="Stabilize (0 = off)",
-                                      info="blends each frame with the last along the motion")  # fmt: skip
+                use_case = gr.Radio(
+                    ["video", "image"],
+                    value="video",
+                    label="Preset model",
+                    info="presets and blends only: video = the fast model",
+                )
+                stabilize = gr.Slider(
+                    0,
+                    0.9,
+                    value=STABILIZE_DEFAULT,
+                    step=0.05,
+                    label="Stabilize (0 = off)",
+                    info="blends each frame with the last along the motion",
+                )
                 intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
                 keep_color = gr.Checkbox(label="Preserve the video's colours")
                 max_side = gr.Slider(128, 3840, value=1280, step=32, label="Longest side of the result (px)")
@@ -83,37 +94,69 @@ def build(
                 status = gr.Markdown(elem_id="video-status")
                 result = gr.Video(label="Stylized (H.264, sound kept)", interactive=False, elem_id="video-out")
 
-        def run(
-            sid: str | None, path: str | None, spec: str, case: str, strength: float, amount: float, keep: bool,
-            side: float, *blend: float,
-        ) -> Iterator[tuple[str, Any]]:  # fmt: skip
-            if not path:
-                raise gr.Error("Upload a video first.")
-            with user_errors():
-                model, _, mix = pick_model(catalog, load_model, choices, sid, spec, case, blend)
-            out = Path(tempfile.mkdtemp(prefix="studio-video-")) / f"{Path(path).stem}-stylized.mp4"
-
-            def work(report: Callable[[VideoProgress], bool]) -> Path | Exception:
-                # report says False once the page left or cancelled: it stops at the next frame, writes nothing
-                return attempt(lambda: stylize_video(
-                    model, path, out, style=mix, intensity=float(amount), preserve_color=bool(keep),
-                    max_size=int(side), stabilize=float(strength), on_progress=report,
-                ), out.parent)  # fmt: skip
-
-            job: Streamed[VideoProgress, Path | Exception] = Streamed(work)
-            yield "Reading the video…", None  # the last result goes at once: it is not this one
-            for batch in job.updates(every=UPDATE_SECONDS):
-                yield progress_text(batch[-1]), gr.update()
-            done = job.outcome
-            if isinstance(done, Exception):
-                raise failure(done)
-            yield "Done: H.264 mp4 with the original sound.", str(done)
-
         inputs = [session, clip, style, use_case, stabilize, intensity, keep_color, max_side, *blend_weights]
         gpu = on_gpu(limits().video_seconds + 120)  # ZeroGPU: about real time at worst, plus loading
-        event = go.click(gpu(run), inputs, [status, result], api_name="video", concurrency_limit=1,
-                         concurrency_id="video")  # fmt: skip
+        event = go.click(
+            gpu(_runner(catalog, load_model, choices)),
+            inputs,
+            [status, result],
+            api_name="video",
+            concurrency_limit=1,
+            concurrency_id="video",
+        )
         # Cancel stops the job (its generator is closed: the worker stops at its next frame) and says so
-        cancel.click(lambda: ("Cancelled.", None), None, [status, result], cancels=[event], queue=False,
-                     api_visibility="private")  # fmt: skip
+        cancel.click(
+            lambda: ("Cancelled.", None), None, [status, result], cancels=[event], queue=False, api_visibility="private"
+        )
     return style
+
+
+def _runner(
+    catalog: Sequence[Preset], load_model: ModelLoader, choices: Callable[[str | None], list[tuple[str, str]]]
+) -> Callable[..., Iterator[tuple[str, Any]]]:
+    """The Stylize button's handler: the job runs in a worker thread, its progress streams to the status."""
+
+    def run(
+        sid: str | None,
+        path: str | None,
+        spec: str,
+        case: str,
+        strength: float,
+        amount: float,
+        keep: bool,
+        side: float,
+        *blend: float,
+    ) -> Iterator[tuple[str, Any]]:
+        if not path:
+            raise gr.Error("Upload a video first.")
+        with user_errors():
+            model, _, mix = pick_model(catalog, load_model, choices, sid, spec, case, blend)
+        out = Path(tempfile.mkdtemp(prefix="studio-video-")) / f"{Path(path).stem}-stylized.mp4"
+
+        def work(report: Callable[[VideoProgress], bool]) -> Path | Exception:
+            # report says False once the page left or cancelled: it stops at the next frame, writes nothing
+            return attempt(
+                lambda: stylize_video(
+                    model,
+                    path,
+                    out,
+                    style=mix,
+                    intensity=float(amount),
+                    preserve_color=bool(keep),
+                    max_size=int(side),
+                    stabilize=float(strength),
+                    on_progress=report,
+                ),
+                out.parent,
+            )
+
+        job: Streamed[VideoProgress, Path | Exception] = Streamed(work)
+        yield "Reading the video…", None  # the last result goes at once: it is not this one
+        for batch in job.updates(every=UPDATE_SECONDS):
+            yield progress_text(batch[-1]), gr.update()
+        done = job.outcome
+        if isinstance(done, Exception):
+            raise failure(done)
+        yield "Done: H.264 mp4 with the original sound.", str(done)
+
+    return run

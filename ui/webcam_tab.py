@@ -103,9 +103,16 @@ class WebcamFrames:
         self._refused: OrderedDict[str | None, float] = OrderedDict()  # session -> when it was last told
 
     def __call__(
-        self, frame: np.ndarray | Oversized | None, sid: str | None, spec: str, case: str, amount: float,
-        keep: bool, side: float, *blend: float,
-    ) -> np.ndarray | None:  # fmt: skip
+        self,
+        frame: np.ndarray | Oversized | None,
+        sid: str | None,
+        spec: str,
+        case: str,
+        amount: float,
+        keep: bool,
+        side: float,
+        *blend: float,
+    ) -> np.ndarray | None:
         if frame is None:
             return None
         if isinstance(frame, Oversized):
@@ -124,6 +131,8 @@ class WebcamFrames:
                 self._engines.move_to_end(key)
                 engine, lock = self._engines[key]
             rgb = _fit(np.asarray(frame)[..., :3].astype(np.uint8, copy=False), int(side))
+            # The engine keeps its settings (and on CUDA its graphs' buffers) between configure and the call:
+            # a stream's frames may overlap, so one at a time per engine. The model itself needs no lock.
             with lock:
                 engine.configure(style, intensity=float(amount), preserve_color=bool(keep))  # type: ignore[arg-type]
                 return engine(rgb)
@@ -172,12 +181,14 @@ def build(
             f"the fast one). Change the style while it runs. Streams stop after {TIME_LIMIT // 60} minutes."
         )
         with gr.Row():
-            cam = guard_camera(gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera",
-                                        elem_id="cam-in"))  # fmt: skip
+            cam = guard_camera(
+                gr.Image(sources=["webcam"], streaming=True, type="numpy", label="Camera", elem_id="cam-in")
+            )
             out = gr.Image(label="Stylized", interactive=False, elem_id="cam-out")
         with gr.Row():
-            style = gr.Dropdown(initial, value=initial[0][1], label="Style", allow_custom_value=True,
-                                elem_id="cam-style")  # fmt: skip
+            style = gr.Dropdown(
+                initial, value=initial[0][1], label="Style", allow_custom_value=True, elem_id="cam-style"
+            )
             use_case = gr.Radio(["video", "image"], value="video", label="Preset model")
             intensity = gr.Slider(0, 1, value=1, step=0.05, label="Intensity")
             keep_color = gr.Checkbox(label="Preserve colours")

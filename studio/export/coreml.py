@@ -18,8 +18,8 @@ convolutions round up, and the result is cropped to the input's size. At multipl
 exactly; otherwise they differ only in the last rows and columns.
 
 Precision (``precision``): ``"mixed"`` (default) stores weights in fp16 and computes in fp16, except
-instance normalisation, which stays fp32: measured on the pre-trained network with real photos, pre-norm
-activations deviate from their channel mean by up to ~1,850, whose square (3.4e6) overflows fp16's 65,504.
+instance normalisation, which stays fp32: on real photos the squared deviations it sums overflow fp16
+(measured by ``bench/coreml_check.py``; see ``bench/RESULTS.md``, "Core ML precision").
 ``"float16"`` runs everything in fp16 (all of it can run on the Neural Engine; risks that overflow);
 ``"float32"`` keeps everything fp32 (twice the size). An ``.mlmodel`` stores fp16 weights unless
 ``"float32"``; the neural network runtime picks its own compute precision.
@@ -34,6 +34,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import logging
 import os
 import warnings
 from collections.abc import Iterator, Sequence
@@ -45,10 +46,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studio.config import ModelConfig
 from studio.errors import StudioError
-from studio.export.onnx import MIN_SIDE, check_metadata, on_cpu
+from studio.export.coreml_reference import load_program, run_neural_network, run_program
+from studio.export.metadata import ExportMetadata
+from studio.export.onnx import MIN_SIDE, on_cpu
 from studio.io.fileio import atomic_dir, atomic_path
-from studio.model import StyleModel
 from studio.nn.networks import TransformerNet
 
 FORMATS = {".mlpackage": "mlprogram", ".mlmodel": "neuralnetwork"}
@@ -59,18 +62,20 @@ MAX_SIDE = 16384
 Size = int | tuple[int, int]
 
 
-class _CoreMLWrapper(nn.Module):
-    """The network with Core ML's image conventions: RGB 0..255 in and out, output cropped to the input size."""
+class CoreMLWrapper(nn.Module):
+    """What the Core ML model computes: the network with Core ML's image conventions, RGB 0..255 in and out,
+    the output cropped to the input's size. ``fixed``: (height, width) of a fixed-size model, which is
+    reflection-padded to a multiple of 4 like :meth:`studio.StyleModel.stylize`; None for flexible sizes.
+    ``forward(image, index=None)``: (1, 3, H, W) and (S,) style weights (None: the first style)."""
 
     def __init__(self, net: TransformerNet, fixed: tuple[int, int] | None) -> None:
         super().__init__()
         self.net = net
-        self.fixed = fixed  # (height, width) of a fixed-size model, else None
+        self.fixed = fixed
 
     def forward(self, image: torch.Tensor, index: torch.Tensor | None = None) -> torch.Tensor:
-        # image: (1, 3, H, W) RGB 0..255; index: (S,) style weights
         x = image / 255.0
-        if self.fixed is not None:  # known size: pad to a multiple of 4 like StyleModel.stylize
+        if self.fixed is not None:
             h, w = self.fixed
             pad_w, pad_h = (4 - w % 4) % 4, (4 - h % 4) % 4
             if pad_w or pad_h:
@@ -136,8 +141,6 @@ def _shape_spec(
 @contextlib.contextmanager
 def _quiet() -> Iterator[None]:
     """coremltools prints progress bars and per-layer lines; a CLI export should print one line."""
-    import logging
-
     logger = logging.getLogger("coremltools")
     level = logger.level
     logger.setLevel(logging.ERROR)
@@ -149,6 +152,7 @@ def _quiet() -> Iterator[None]:
 
 
 def _import_coremltools() -> Any:
+    """coremltools, imported when first needed: it is heavy and only exports use it."""
     with warnings.catch_warnings(), _quiet():
         warnings.simplefilter("ignore")  # "torch X has not been tested": conversion is verified by our checks
         import coremltools as ct
@@ -156,7 +160,8 @@ def _import_coremltools() -> Any:
 
 
 def export_coreml(
-    model: StyleModel,
+    net: TransformerNet,
+    config: ModelConfig,
     path: str | os.PathLike[str],
     *,
     min_size: int | None = None,
@@ -164,12 +169,11 @@ def export_coreml(
     sizes: Sequence[Size] | None = None,
     size: Size | None = None,
     precision: str = "mixed",
-    author: str | None = None,
-    license: str | None = None,
-    version: str | None = None,
-    description: str | None = None,
+    metadata: ExportMetadata | None = None,
 ) -> Path:
-    """Write ``model`` as a Core ML ``.mlpackage`` or ``.mlmodel`` (chosen by the suffix), atomically."""
+    """Write ``net`` (whose config is ``config``) as a Core ML ``.mlpackage`` or ``.mlmodel`` (chosen by the
+    suffix), atomically; returns the path. Sizes: a range (``min_size``/``max_size``), enumerated ``sizes`` or
+    one ``size`` (see the module's docstring); ``metadata``: author, licence, version, description."""
     path = Path(path)
     fmt = FORMATS.get(path.suffix)
     if fmt is None:
@@ -177,74 +181,100 @@ def export_coreml(
     kind, shape = _shape_spec(fmt, min_size, max_size, sizes, size)
     if precision not in PRECISIONS:
         raise StudioError(f"precision must be one of {', '.join(PRECISIONS)}; got {precision!r}")
-    meta = check_metadata(model, author=author, license=license, version=version, description=description)
+    metadata = metadata or ExportMetadata()
     ct = _import_coremltools()
-
     fixed = shape if kind == "fixed" else None
-    example_hw = fixed or (shape[0] if kind == "enumerated" else (min(max(DEFAULT_FIXED, shape[0]), shape[1]),) * 2)
-    multi = model.num_styles > 1
-    with on_cpu(model.network) as net:
-        wrapper = _CoreMLWrapper(net, fixed).eval()
-        example = (torch.rand(1, 3, *example_hw) * 255,)
-        if multi:
-            example += (torch.full((model.num_styles,), 1.0 / model.num_styles),)
+    example_hw = _example_size(kind, shape)
+    num_styles = config.network.num_styles
+    traced = _trace(net, fixed, example_hw, num_styles)
+    inputs = _inputs(ct, _image_shape(ct, kind, shape, example_hw), num_styles)
+    outputs = [ct.ImageType(name="stylizedImage", color_layout=ct.colorlayout.RGB)]
+    with _quiet():
+        mlmodel = ct.convert(traced, inputs=inputs, outputs=outputs, **_convert_options(ct, fmt, precision))
+        if fmt == "neuralnetwork" and precision != "float32":
+            from coremltools.models.neural_network import quantization_utils
+
+            mlmodel = quantization_utils.quantize_weights(mlmodel, nbits=16)
+    _describe(mlmodel, config, metadata, kind, shape)
+    _save(ct, mlmodel, fmt, path)
+    return path
+
+
+def _example_size(kind: str, shape: Any) -> tuple[int, int]:
+    """The size to trace at, which is also a flexible model's default: the fixed size, the first enumerated
+    one, or 512 (kept inside the range)."""
+    if kind == "fixed":
+        return shape
+    if kind == "enumerated":
+        return shape[0]
+    side = min(max(DEFAULT_FIXED, shape[0]), shape[1])
+    return side, side
+
+
+def _trace(net: TransformerNet, fixed: tuple[int, int] | None, hw: tuple[int, int], num_styles: int) -> Any:
+    """The wrapped network traced with TorchScript on a random image of size ``hw``."""
+    with on_cpu(net) as cpu_net:
+        wrapper = CoreMLWrapper(cpu_net, fixed).eval()
+        example = (torch.rand(1, 3, *hw) * 255,)
+        if num_styles > 1:
+            example += (torch.full((num_styles,), 1.0 / num_styles),)
         with torch.no_grad(), _quiet(), warnings.catch_warnings():
             # jit.trace is deprecated but is what coremltools converts best; instance_norm's input-size check
             # warns that it is traced as a constant, which is what we want.
             warnings.simplefilter("ignore", category=FutureWarning)
             warnings.simplefilter("ignore", category=torch.jit.TracerWarning)
-            traced = torch.jit.trace(wrapper, example, check_trace=False)
+            return torch.jit.trace(wrapper, example, check_trace=False)
 
+
+def _image_shape(ct: Any, kind: str, shape: Any, example_hw: tuple[int, int]) -> Any:
+    """The input image's shape in coremltools' terms: a range, enumerated shapes or one shape."""
     if kind == "range":
         lo, hi = shape
-        dims = (ct.RangeDim(lo, hi, default=example_hw[0]), ct.RangeDim(lo, hi, default=example_hw[1]))
-        image_shape: Any = (1, 3, *dims)
-    elif kind == "enumerated":
-        image_shape = ct.EnumeratedShapes(shapes=[(1, 3, h, w) for h, w in shape], default=(1, 3, *shape[0]))
-    else:
-        image_shape = (1, 3, *shape)
+        return (1, 3, ct.RangeDim(lo, hi, default=example_hw[0]), ct.RangeDim(lo, hi, default=example_hw[1]))
+    if kind == "enumerated":
+        return ct.EnumeratedShapes(shapes=[(1, 3, h, w) for h, w in shape], default=(1, 3, *shape[0]))
+    return (1, 3, *shape)
+
+
+def _inputs(ct: Any, image_shape: Any, num_styles: int) -> list[Any]:
+    """The model's inputs: ``image`` (RGB) and, for multi-style models, ``index`` (one weight per style)."""
     inputs = [ct.ImageType(name="image", shape=image_shape, color_layout=ct.colorlayout.RGB)]
-    if multi:
-        inputs.append(ct.TensorType(name="index", shape=(model.num_styles,), dtype=np.float32))
-    outputs = [ct.ImageType(name="stylizedImage", color_layout=ct.colorlayout.RGB)]
+    if num_styles > 1:
+        inputs.append(ct.TensorType(name="index", shape=(num_styles,), dtype=np.float32))
+    return inputs
 
-    options: dict[str, Any] = {"convert_to": fmt}
-    if fmt == "mlprogram":
-        options["minimum_deployment_target"] = ct.target.iOS16
-        options["compute_precision"] = {
-            "mixed": ct.transform.FP16ComputePrecision(op_selector=lambda op: op.op_type != "instance_norm"),
-            "float16": ct.precision.FLOAT16,
-            "float32": ct.precision.FLOAT32,
-        }[precision]
-    else:
-        options["minimum_deployment_target"] = ct.target.iOS13
-    with _quiet():
-        mlmodel = ct.convert(traced, inputs=inputs, outputs=outputs, **options)
-        if fmt == "neuralnetwork" and precision != "float32":
-            from coremltools.models.neural_network import quantization_utils
 
-            mlmodel = quantization_utils.quantize_weights(mlmodel, nbits=16)
-
-    _describe(mlmodel, model, meta, kind, shape)
+def _convert_options(ct: Any, fmt: str, precision: str) -> dict[str, Any]:
+    """``ct.convert``'s format, deployment target and (ML Program only) compute precision."""
     if fmt == "neuralnetwork":
-        spec = mlmodel.get_spec()
+        return {"convert_to": fmt, "minimum_deployment_target": ct.target.iOS13}
+    compute = {
+        "mixed": ct.transform.FP16ComputePrecision(op_selector=lambda op: op.op_type != "instance_norm"),
+        "float16": ct.precision.FLOAT16,
+        "float32": ct.precision.FLOAT32,
+    }[precision]
+    return {"convert_to": fmt, "minimum_deployment_target": ct.target.iOS16, "compute_precision": compute}
+
+
+def _save(ct: Any, mlmodel: Any, fmt: str, path: Path) -> None:
+    """Write the converted model atomically: an .mlmodel as one spec file, an .mlpackage as a folder."""
+    spec = mlmodel.get_spec()
+    if fmt == "neuralnetwork":
         with atomic_path(path) as tmp:
             ct.utils.save_spec(spec, str(tmp))
-    else:
-        spec = mlmodel.get_spec()
-        _output_range_like_input(spec)
-        mlmodel = ct.models.MLModel(spec, weights_dir=mlmodel.weights_dir, skip_model_load=True)
-        with atomic_dir(path) as tmp, _quiet():
-            mlmodel.save(str(tmp))
-    return path
+        return
+    _output_range_like_input(spec)
+    mlmodel = ct.models.MLModel(spec, weights_dir=mlmodel.weights_dir, skip_model_load=True)
+    with atomic_dir(path) as tmp, _quiet():
+        mlmodel.save(str(tmp))
 
 
-def _describe(mlmodel: Any, model: StyleModel, meta: dict[str, str], kind: str, shape: Any) -> None:
+def _describe(mlmodel: Any, config: ModelConfig, metadata: ExportMetadata, kind: str, shape: Any) -> None:
     """Author, licence, version, descriptions and the studio's own keys, as Xcode shows them."""
-    mlmodel.author = meta["author"]
-    mlmodel.license = meta["license"]
-    mlmodel.version = meta["version"]
-    mlmodel.short_description = meta["description"]
+    mlmodel.author = metadata.author
+    mlmodel.license = metadata.license
+    mlmodel.version = metadata.version
+    mlmodel.short_description = metadata.describe(config)
     if kind == "range":
         sizes = f"any size from {shape[0]} to {shape[1]} px on each side"
     elif kind == "enumerated":
@@ -253,22 +283,21 @@ def _describe(mlmodel: Any, model: StyleModel, meta: dict[str, str], kind: str, 
         sizes = f"{shape[1]}x{shape[0]} (width x height)"
     mlmodel.input_description["image"] = f"Image to stylize (RGB, {sizes})"
     mlmodel.output_description["stylizedImage"] = "Stylized image, the same size as the input"
-    if model.num_styles > 1:
-        names = ", ".join(f"{i}: {n}" for i, n in enumerate(model.style_names))
+    if config.network.num_styles > 1:
+        names = ", ".join(f"{i}: {n}" for i, n in enumerate(config.style_names))
         mlmodel.input_description["index"] = (
             f"Style weights, one per style ({names}); one-hot selects a style, other weights blend styles "
             "(divided by their sum)"
         )
-    c = model.config
     mlmodel.user_defined_metadata.update(
         {
-            "com.stylestudio.style_names": json.dumps(list(c.style_names)),
-            "com.stylestudio.style_strength": str(c.style_strength),
-            "com.stylestudio.style_density": str(c.style_density),
-            "com.stylestudio.use_case": c.use_case,
-            "com.stylestudio.iterations": str(c.iterations),
-            "com.stylestudio.package_version": c.package_version,
-            "com.stylestudio.config": c.to_json(),
+            "com.stylestudio.style_names": json.dumps(list(config.style_names)),
+            "com.stylestudio.style_strength": str(config.style_strength),
+            "com.stylestudio.style_density": str(config.style_density),
+            "com.stylestudio.use_case": config.use_case,
+            "com.stylestudio.iterations": str(config.iterations),
+            "com.stylestudio.package_version": config.package_version,
+            "com.stylestudio.config": config.to_json(),
         }
     )
 
@@ -286,15 +315,14 @@ def _output_range_like_input(spec: Any) -> None:
 
 
 def check_coreml(
-    path: str | os.PathLike[str], model: StyleModel, height: int | None = None, width: int | None = None
+    path: str | os.PathLike[str], net: TransformerNet, height: int | None = None, width: int | None = None
 ) -> float:
     """Largest difference (0..1 scale) between the saved file, run by :mod:`studio.export.coreml_reference`, and
-    PyTorch on a random image (and random style weights for multi-style models).
+    PyTorch running ``net`` (the network it was exported from) on a random image (and random style weights for
+    multi-style models).
 
     ``height``/``width`` default to a size the file accepts (not a multiple of 4 where it is flexible).
     """
-    from studio.export.onnx.coreml_reference import load_program, run_neural_network, run_program
-
     path = Path(path)
     info = read_spec(path)
     h, w = height or info["example"][0], width or info["example"][1]
@@ -302,18 +330,18 @@ def check_coreml(
     image = (rng.random((1, 3, h, w), dtype=np.float32) * 255).round()
     feeds = {"image": image}
     weights = None
-    if model.num_styles > 1:
-        weights = rng.random(model.num_styles, dtype=np.float32) + 0.1
+    num_styles = net.config.num_styles
+    if num_styles > 1:
+        weights = rng.random(num_styles, dtype=np.float32) + 0.1
         feeds["index"] = weights
     with _quiet():
         if info["format"] == "mlprogram":
             out = run_program(load_program(path), feeds)["stylizedImage"]
         else:
             out = run_neural_network(info["spec"], feeds)["stylizedImage"]
-    with on_cpu(model.network) as net, torch.no_grad():
-        ref = _CoreMLWrapper(net, info["fixed"])(
-            torch.from_numpy(image), None if weights is None else torch.from_numpy(weights)
-        ).numpy()
+    with on_cpu(net) as cpu_net, torch.no_grad():
+        style = None if weights is None else torch.from_numpy(weights)
+        ref = CoreMLWrapper(cpu_net, info["fixed"])(torch.from_numpy(image), style).numpy()
     if out.shape != ref.shape:
         raise StudioError(f"Core ML output shape {out.shape} differs from PyTorch's {ref.shape}")
     return float(np.abs(out - ref).max()) / 255.0
@@ -332,8 +360,10 @@ def read_spec(path: str | os.PathLike[str]) -> dict[str, Any]:
     fixed: tuple[int, int] | None = None
     if flex == "imageSizeRange":
         r = image.imageSizeRange
-        sizes: Any = {"height": (r.heightRange.lowerBound, r.heightRange.upperBound),
-                      "width": (r.widthRange.lowerBound, r.widthRange.upperBound)}  # fmt: skip
+        sizes: Any = {
+            "height": (r.heightRange.lowerBound, r.heightRange.upperBound),
+            "width": (r.widthRange.lowerBound, r.widthRange.upperBound),
+        }
         lo = max(r.heightRange.lowerBound, r.widthRange.lowerBound)
         example = (min(lo + 67, r.heightRange.upperBound), min(lo + 33, r.widthRange.upperBound))
     elif flex == "enumeratedSizes":

@@ -5,9 +5,13 @@ it there; a process can be stopped. The parent (:func:`run_export`) passes paths
 (``python -m studio.export.job SOURCE OUT``) loads the model from its safetensors file itself, converts it,
 and exits 0; on bad input it prints the engine's one-line message and exits 2. The parent polls its cancel
 flag every :data:`POLL_SECONDS`; on cancel it stops the child (terminate, then kill after
-:data:`GRACE_SECONDS`) and raises :class:`Cancelled`. The child's temporary folder (``TMPDIR``) is a scratch
-folder of the parent's, removed when the export ends however it ends, so nothing it leaves (coremltools'
-``tmp*.mlpackage`` working copies) outlives it. A child whose parent dies exits too (its stdin closes).
+:data:`GRACE_SECONDS`) and raises :class:`studio.progress.Cancelled`. The child's temporary folder
+(``TMPDIR``) is a scratch folder of the parent's, removed when the export ends however it ends, so nothing it
+leaves (coremltools' ``tmp*.mlpackage`` working copies) outlives it. A child whose parent dies exits too (its
+stdin closes).
+
+This module is the export's runner, above :mod:`studio.model` (the child loads a model file), whereas
+:mod:`studio.export.onnx` and :mod:`studio.export.coreml` sit below it and take a network and its config.
 """
 
 from __future__ import annotations
@@ -20,11 +24,15 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
-from typing import Protocol
 
 from studio.errors import StudioError, printable
+from studio.export.coreml import export_coreml
+from studio.export.onnx import export_onnx
+from studio.model import load
+from studio.progress import Cancelled, Flag
 
-log = logging.getLogger("studio.export.onnx")
+__all__ = ["FORMATS", "GRACE_SECONDS", "POLL_SECONDS", "Cancelled", "Flag", "main", "run_export", "running"]
+log = logging.getLogger("studio.export.job")
 POLL_SECONDS = 0.1  # how often the parent looks at the cancel flag
 GRACE_SECONDS = 1.0  # after terminate, how long the child has before it is killed
 FORMATS = (".onnx", ".mlpackage", ".mlmodel")
@@ -32,14 +40,6 @@ INPUT_ERROR = 2  # the child's exit status for bad input (its last line of stder
 
 _running: dict[int, subprocess.Popen[bytes]] = {}
 _registry = threading.Lock()
-
-
-class Cancelled(StudioError):
-    """The export was cancelled: its process was stopped and nothing it wrote is kept."""
-
-
-class Flag(Protocol):
-    def is_set(self) -> bool: ...
 
 
 def running() -> list[int]:
@@ -117,8 +117,9 @@ def _failure(status: int, output: Path, suffix: str) -> str:
     if status == INPUT_ERROR and last:
         return last
     if status != INPUT_ERROR:  # not a refusal: a bug or a crash, whose whole output the server's log keeps
-        log.warning("the %s export process ended with status %s; its last output:\n%s", suffix, status,
-                    "\n".join(lines[-40:]))  # fmt: skip
+        log.warning(
+            "the %s export process ended with status %s; its last output:\n%s", suffix, status, "\n".join(lines[-40:])
+        )
     if status < 0:
         try:
             name = signal.Signals(-status).name
@@ -147,13 +148,11 @@ def main(argv: list[str] | None = None) -> int:
     threading.Thread(target=_exit_with_parent, daemon=True, name="parent-watch").start()
     source, out = args
     try:
-        from studio.model import load
-
         model = load(source, device="cpu")
         if Path(out).suffix == ".onnx":
-            model.export_onnx(out)
+            export_onnx(model.network, model.config, out)
         elif Path(out).suffix in FORMATS:
-            model.export_coreml(out)
+            export_coreml(model.network, model.config, out)
         else:
             raise StudioError(f"unknown export format {Path(out).suffix!r}")
     except StudioError as exc:

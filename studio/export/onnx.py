@@ -27,9 +27,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from studio.config import ModelConfig
 from studio.errors import StudioError
+from studio.export.metadata import ExportMetadata
 from studio.io.fileio import atomic_path
-from studio.model import StyleModel
 from studio.nn.networks import TransformerNet
 
 MIN_SIDE = 64
@@ -46,8 +47,10 @@ def on_cpu(net: TransformerNet) -> Iterator[TransformerNet]:
         net.to(device)
 
 
-class _Exportable(nn.Module):
-    """The network plus the padding, style-weight normalisation and clamping an app would otherwise do."""
+class OnnxWrapper(nn.Module):
+    """What the ONNX graph computes: the network plus the padding, style-weight normalisation and clamping an
+    app would otherwise do. ``forward(image, style_weights=None)``: (1, 3, H, W) RGB 0..1 and (1, S) weights
+    (None: the first style) -> (1, 3, H, W) RGB 0..1, any H and W."""
 
     def __init__(self, net: TransformerNet) -> None:
         super().__init__()
@@ -64,33 +67,6 @@ class _Exportable(nn.Module):
         return y[:, :, :h, :w].clamp(0.0, 1.0)
 
 
-def check_metadata(
-    model: StyleModel,
-    *,
-    author: str | None,
-    license: str | None,
-    version: str | None,
-    description: str | None,
-) -> dict[str, str]:
-    """The descriptive fields every export carries, with defaults; each must be a one-line string if given."""
-    given = {"author": author, "license": license, "version": version, "description": description}
-    for name, value in given.items():
-        if value is not None and (not isinstance(value, str) or "\n" in value or len(value) > 1000):
-            raise StudioError(f"{name} must be one line of text (up to 1000 characters), got {value!r}")
-    c = model.config
-    styles = ", ".join(c.style_names)
-    default_description = (
-        f"Style transfer ({styles}): {c.use_case} model, style strength {c.style_strength:g}, "
-        f"density {c.style_density}, {c.iterations} iterations; made with Style Studio"
-    )
-    return {
-        "author": author if author is not None else "Style Studio user",
-        "license": license if license is not None else "Unspecified: ask the model's author",
-        "version": version if version is not None else "1.0",
-        "description": description if description is not None else default_description,
-    }
-
-
 def _check_sizes(min_size: int, max_size: int) -> None:
     for name, value in (("min_size", min_size), ("max_size", max_size)):
         if isinstance(value, bool) or not isinstance(value, int):
@@ -102,19 +78,18 @@ def _check_sizes(min_size: int, max_size: int) -> None:
 
 
 def export_onnx(
-    model: StyleModel,
+    net: TransformerNet,
+    config: ModelConfig,
     path: str | os.PathLike[str],
     *,
     min_size: int = MIN_SIDE,
     max_size: int = 4096,
     opset: int = 18,
-    author: str | None = None,
-    license: str | None = None,
-    version: str | None = None,
-    description: str | None = None,
+    metadata: ExportMetadata | None = None,
 ) -> Path:
-    """Write ``model`` as an ONNX file with dynamic height and width (atomically); returns the path."""
-    import onnx
+    """Write ``net`` (whose config is ``config``) as an ONNX file with dynamic height and width, atomically;
+    returns the path. ``metadata``: author, licence, version, description (default: :class:`ExportMetadata`)."""
+    import onnx  # here, not at the top: heavy, and only exports need it
 
     path = Path(path)
     if path.suffix != ".onnx":
@@ -122,69 +97,76 @@ def export_onnx(
     _check_sizes(min_size, max_size)
     if isinstance(opset, bool) or not isinstance(opset, int) or opset < 17:
         raise StudioError(f"opset must be 17 or newer, got {opset!r}")
-    info = check_metadata(model, author=author, license=license, version=version, description=description)
+    metadata = metadata or ExportMetadata()
+    num_styles = config.network.num_styles
     side = max(min_size, min(256, max_size))
-    image = torch.rand(1, 3, side, side)
+    args: tuple[torch.Tensor, ...] = (torch.rand(1, 3, side, side),)
     height = torch.export.Dim("height", min=min_size, max=max_size)
     width = torch.export.Dim("width", min=min_size, max=max_size)
-    multi = model.num_styles > 1
-    args: tuple[torch.Tensor, ...] = (image, torch.ones(1, model.num_styles)) if multi else (image,)
     shapes: dict[str, object] = {"image": {2: height, 3: width}}
-    names = ["image"]
-    if multi:
+    if num_styles > 1:
+        args += (torch.ones(1, num_styles),)
         shapes["style_weights"] = None
-        names.append("style_weights")
-    with on_cpu(model.network) as net, atomic_path(path) as tmp:
+    with on_cpu(net) as cpu_net, atomic_path(path) as tmp:
         torch.onnx.export(
-            _Exportable(net).eval(),
+            OnnxWrapper(cpu_net).eval(),
             args,
             str(tmp),
             dynamo=True,
             opset_version=opset,
-            input_names=names,
+            input_names=list(shapes),
             output_names=["stylizedImage"],
             dynamic_shapes=shapes,
             external_data=False,
             verbose=False,
         )
         proto = onnx.load(str(tmp))
-        proto.doc_string = f"{info['description']}. {DESCRIPTION}"
+        proto.doc_string = f"{metadata.describe(config)}. {DESCRIPTION}"
         proto.producer_name = "style-studio"
-        proto.producer_version = model.config.package_version
-        meta = {
-            "author": info["author"],
-            "license": info["license"],
-            "version": info["version"],
-            "studio_config": model.config.to_json(),
-            "style_names": json.dumps(list(model.style_names)),
-            "use_case": model.use_case,
-            "image": f"float32 RGB (1, 3, H, W), values 0..1, {min_size} <= H, W <= {max_size}",
-            "stylizedImage": "float32 RGB (1, 3, H, W), values 0..1",
-        }
-        if multi:
-            meta["style_weights"] = f"float32 (1, {model.num_styles}): one weight per style, normalised to sum 1"
-        for key, value in meta.items():
+        proto.producer_version = config.package_version
+        for key, value in onnx_properties(config, metadata, min_size, max_size).items():
             proto.metadata_props.add(key=key, value=value)
         onnx.checker.check_model(proto)
         onnx.save(proto, str(tmp))
     return path
 
 
-def check_onnx(path: str | os.PathLike[str], model: StyleModel, height: int = 131, width: int = 97) -> float:
-    """Largest absolute difference between onnxruntime and PyTorch on a random image (values 0..1)."""
-    import onnxruntime as ort
+def onnx_properties(config: ModelConfig, metadata: ExportMetadata, min_size: int, max_size: int) -> dict[str, str]:
+    """The ONNX file's ``metadata_props``: who made it, the studio config and the tensors' conventions."""
+    props = {
+        "author": metadata.author,
+        "license": metadata.license,
+        "version": metadata.version,
+        "studio_config": config.to_json(),
+        "style_names": json.dumps(list(config.style_names)),
+        "use_case": config.use_case,
+        "image": f"float32 RGB (1, 3, H, W), values 0..1, {min_size} <= H, W <= {max_size}",
+        "stylizedImage": "float32 RGB (1, 3, H, W), values 0..1",
+    }
+    num_styles = config.network.num_styles
+    if num_styles > 1:
+        props["style_weights"] = f"float32 (1, {num_styles}): one weight per style, normalised to sum 1"
+    return props
+
+
+def check_onnx(path: str | os.PathLike[str], net: TransformerNet, height: int = 131, width: int = 97) -> float:
+    """Largest absolute difference between onnxruntime running the file and PyTorch running ``net`` (the
+    network it was exported from) on a random image (values 0..1)."""
+    import onnxruntime as ort  # here, not at the top: heavy, and only checks need it
 
     session = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
     rng = np.random.default_rng(0)
     image = rng.random((1, 3, height, width), dtype=np.float32)
     feeds = {"image": image}
     weights = None
-    if model.num_styles > 1:
-        weights = rng.random((1, model.num_styles), dtype=np.float32) + 0.1
+    num_styles = net.config.num_styles
+    if num_styles > 1:
+        weights = rng.random((1, num_styles), dtype=np.float32) + 0.1
         feeds["style_weights"] = weights
     out = session.run(["stylizedImage"], feeds)[0]
-    with on_cpu(model.network) as net, torch.no_grad():
-        ref = _Exportable(net)(torch.from_numpy(image), None if weights is None else torch.from_numpy(weights)).numpy()
+    with on_cpu(net) as cpu_net, torch.no_grad():
+        style = None if weights is None else torch.from_numpy(weights)
+        ref = OnnxWrapper(cpu_net)(torch.from_numpy(image), style).numpy()
     if out.shape != ref.shape:
         raise StudioError(f"ONNX output shape {out.shape} differs from PyTorch's {ref.shape}")
     return float(np.abs(out - ref).max())

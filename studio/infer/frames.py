@@ -7,8 +7,9 @@ takes uint8 RGB frames, (H, W, 3) or a batch (B, H, W, 3), and returns the same 
 On CUDA (``fast=True``, the default) it runs:
 
 * fp16 weights and activations, with instance-norm statistics taken in fp32 by a general reduction
-  (activations before normalisation deviate from their mean by up to ~1.8e3, whose square overflows fp16;
-  and the fused norm kernel gives each of the few channels one block, slow on 2-megapixel planes).
+  (squared deviations from the mean reach fp16's limit of 65,504 on real photos: bench/RESULTS.md,
+  "Activations entering instance norm"; and the fused norm kernel gives each of the few channels one
+  block, slow on 2-megapixel planes).
 * the two 9x9 convolutions on RGB reordered as 9x1 convolutions over shifted copies (:class:`_SplitIn`,
   :class:`_SplitOut`): the same sums, but on channel counts tensor cores handle well.
 * the decoder's upsample-then-convolve layers as sub-pixel convolutions (:class:`_SubpixelUp`): the same
@@ -29,26 +30,57 @@ paths are tested against. ``bench/frame_speed.py`` (GPU) and ``bench/cpu_speed.p
 from __future__ import annotations
 
 import copy
-import os
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from studio.config import check_number
+from studio.config import check_choice, check_number
 from studio.errors import StudioError
-from studio.infer.stylize import _forward_padded, blend, preserve_color
+from studio.infer.stylize import blend, forward_padded, preserve_color
 from studio.limits import limits
 from studio.model import StyleModel, StyleSpec
-from studio.nn.networks import CondInstanceNorm
+from studio.nn.networks import CondInstanceNorm, NormStatistics, TransformerNet
+from studio.settings import compile_mode
 
 GRAPH_WARMUP = 3  # eager runs on a side stream before capture (cuDNN picks its algorithms there)
 MAX_GRAPHS = 4  # frame shapes kept captured at once (a webcam may switch resolution)
 COMPILE_LIMIT = 64  # compiled (model, frame size) pairs per process before torch.compile gives up
+
+
+@dataclass(frozen=True)
+class FrameOptions:
+    """How :class:`FrameStylizer`'s fast paths run the network. The defaults are the fastest measured
+    (``bench/frame_speed.py`` on a GPU, ``bench/cpu_speed.py`` on a CPU); the benches and tests switch parts
+    off to compare them. ``fast=False`` ignores all of these.
+
+    * ``edges`` (CUDA): "split" runs the two 9x9 RGB convolutions as 9x1 convolutions over shifted copies
+      (:class:`_SplitIn`, :class:`_SplitOut`); "plain" keeps them as they are.
+    * ``upsample``: "subpixel" runs the decoder's upsample-then-convolve layers as sub-pixel convolutions
+      (:func:`use_subpixel_decoder`); "plain" keeps them.
+    * ``norm`` (CUDA): "general" takes instance-norm statistics by a general fp32 reduction; "fused" by
+      PyTorch's fused kernel (see the module docstring).
+    * ``channels_last`` (CUDA): run the network in NHWC memory layout.
+    * ``cpu_backend`` (CPU): "onnxruntime", or "torch" (PyTorch with the same rewrites).
+    """
+
+    edges: Literal["split", "plain"] = "split"
+    upsample: Literal["subpixel", "plain"] = "subpixel"
+    norm: Literal["general", "fused"] = "general"
+    channels_last: bool = False
+    cpu_backend: Literal["onnxruntime", "torch"] = "onnxruntime"
+
+    def __post_init__(self) -> None:
+        check_choice("FrameOptions.edges", self.edges, ("split", "plain"))
+        check_choice("FrameOptions.upsample", self.upsample, ("subpixel", "plain"))
+        check_choice("FrameOptions.norm", self.norm, ("general", "fused"))
+        if not isinstance(self.channels_last, bool):
+            raise StudioError(f"FrameOptions.channels_last must be True or False; got {self.channels_last!r}")
+        check_choice("FrameOptions.cpu_backend", self.cpu_backend, ("onnxruntime", "torch"))
 
 
 @dataclass(frozen=True)
@@ -66,7 +98,11 @@ class FrameStylizer:
     cudagraphs") may be given instead of True. ``STUDIO_COMPILE=0`` forbids it, ``=max-autotune`` tunes.
 
     ``style``, ``intensity`` and ``preserve_color`` are as in :meth:`StyleModel.stylize` and can be changed
-    between frames with :meth:`configure` (the webcam's controls). Not thread-safe: use one per stream.
+    between frames with :meth:`configure` (the webcam's controls). ``options``: see :class:`FrameOptions`.
+
+    Not thread-safe: it holds per-stream state (the settings, and on CUDA each captured graph's input and
+    output buffers); use one per stream, or a lock around :meth:`configure` and the call. The model itself
+    is not touched (the engine runs a private copy of its network), so other threads may use it meanwhile.
     """
 
     def __init__(
@@ -78,39 +114,27 @@ class FrameStylizer:
         preserve_color: bool = False,
         fast: bool = True,
         compile: bool | str = False,
-        _norm: str = "direct",
-        _channels_last: bool = False,
-        _edges: str = "split",
-        _up: str | None = None,
-        _cpu: str = "onnxruntime",
+        options: FrameOptions | None = None,
     ) -> None:
+        options = FrameOptions() if options is None else options
+        if not isinstance(options, FrameOptions):
+            raise StudioError(f"options must be a FrameOptions; got {type(options).__name__}")
         self.model = model
         self.device = model.device
+        self.options = options
         self.fast = bool(fast) and self.device.type == "cuda"
         cpu_fast = bool(fast) and self.device.type == "cpu"
-        # A private copy: the model's own network stays as it is (fp32; photos may set tiling statistics on it
-        # from another thread).
-        self._net = copy.deepcopy(model.network).eval()
+        self._net = _prepared_network(model, options, cuda=self.fast, cpu=cpu_fast)
         # Which path runs the frames: "cuda" (fp16 graphs), "onnxruntime" or "torch" (see the module doc).
         self.backend = "cuda" if self.fast else "torch"
-        if (_up or ("subpixel" if self.fast or cpu_fast else "plain")) == "subpixel":
-            _subpixel_upconvs(self._net)
-        if self.fast:
-            if _edges == "split":
-                _split_edge_convs(self._net)
-            self._net = self._net.half()
-            if _channels_last:
-                self._net = self._net.to(memory_format=torch.channels_last)
-            if _norm == "direct":
-                self._net.set_stats_mode("direct")
         self._forward: Any = self._net
-        if cpu_fast and _cpu == "onnxruntime":
+        if cpu_fast and options.cpu_backend == "onnxruntime":
             try:
-                self._forward = _OnnxNet(self._net, model.num_styles)
+                self._forward = OnnxRuntimeNet(self._net, model.num_styles)
                 self.backend = "onnxruntime"
             except ImportError:  # onnxruntime is a dependency, but the PyTorch path works without it
                 pass
-        setting = os.environ.get("STUDIO_COMPILE", "1")
+        setting = compile_mode()
         mode = compile if isinstance(compile, str) else "default"
         if setting == "max-autotune":  # slower start (~90 s per size), a few % faster frames
             mode = "max-autotune-no-cudagraphs"
@@ -165,12 +189,30 @@ class FrameStylizer:
             except Exception as exc:  # torch.compile needs a working Triton/C compiler: fall back, still fast
                 if self._forward is self._net:
                     raise
-                warnings.warn(f"torch.compile failed ({str(exc).splitlines()[0][:120]}); running uncompiled",
-                              stacklevel=2)  # fmt: skip
+                reason = str(exc).splitlines()[0][:120]
+                warnings.warn(f"torch.compile failed ({reason}); running uncompiled", stacklevel=2)
                 self._forward = self._net
                 graph = _Graph(self._forward, frames, self._settings)
             self._graphs[key] = graph  # type: ignore[index]
         return graph(frames, self._settings)
+
+
+def _prepared_network(model: StyleModel, options: FrameOptions, *, cuda: bool, cpu: bool) -> nn.Module:
+    """A private copy of ``model``'s network, rewritten for the fast path chosen (``cuda``: fp16 on the GPU;
+    ``cpu``: the CPU's fast path; neither: the plain fp32 network). The model's own network is never changed."""
+    net = copy.deepcopy(model.network).eval()
+    if (cuda or cpu) and options.upsample == "subpixel":
+        use_subpixel_decoder(net)
+    if not cuda:
+        return net
+    if options.edges == "split":
+        use_split_edges(net)
+    net = net.half()
+    if options.channels_last:
+        net = net.to(memory_format=torch.channels_last)  # type: ignore[call-overload]
+    if options.norm == "general":
+        net.set_fused_norm(False)
+    return net
 
 
 def check_frame_size(width: int, height: int, max_pixels: int | None = None) -> None:
@@ -273,14 +315,17 @@ class _SubpixelUp(nn.Module):
         self.norm = up.norm
         self.act = up.act
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, style: torch.Tensor, stats: NormStatistics | None = None) -> torch.Tensor:
         # x: (B, C, h, w) -> (B, out, 2h, 2w)
         y = F.pixel_shuffle(self.conv(F.pad(x, (1, 1, 1, 1), mode="replicate")), 2)
-        y = self.norm(y, style)
+        y = self.norm(y, style, stats)
         return F.relu(y) if self.act else y
 
 
-def _subpixel_upconvs(net: Any) -> None:
+def use_subpixel_decoder(net: TransformerNet) -> None:
+    """Rewrite ``net``'s decoder in place: each :class:`~studio.nn.networks.UpConv` becomes a sub-pixel
+    convolution computing the same sums (:class:`_SubpixelUp`). For a copy of a network: the frame engine's,
+    or a bench's (``bench/video_arch.py``)."""
     net.up = nn.ModuleList([_SubpixelUp(layer) for layer in net.up])
 
 
@@ -293,14 +338,16 @@ class _FoldedNorm(nn.Module):
         super().__init__()
         self.norm = norm
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, style: torch.Tensor, stats: None = None) -> torch.Tensor:
         gamma = (style[0, :, None] * self.norm.gamma).sum(0)  # (C,)
         beta = (style[0, :, None] * self.norm.beta).sum(0)
         return F.instance_norm(x, weight=gamma, bias=beta, eps=self.norm.eps)
 
 
-class _OnnxNet:
-    """The (rewritten) network as an onnxruntime session on the CPU: ``(x, style) -> y`` like the module.
+class OnnxRuntimeNet:
+    """A network (as the frame engine rewrote it, or as it is) run by an onnxruntime session on the CPU:
+    ``(x, style) -> y`` like the module, on CPU tensors. The frame engine's CPU path; ``bench/video_arch.py``
+    times candidate networks with it. Raises ImportError without onnxruntime.
 
     Exported with the TorchScript exporter, which takes under a second (the dynamo exporter of
     :func:`studio.export.onnx.export_onnx` takes ~15 s: too slow to start a webcam stream or a video job).
@@ -322,9 +369,15 @@ class _OnnxNet:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")  # the exporter's deprecation and instance-norm notices
             torch.onnx.export(
-                net, (x, style), buffer, dynamo=False, opset_version=18, input_names=["x", "style"],
-                output_names=["y"], dynamic_axes={"x": {0: "b", 2: "h", 3: "w"}, "style": {0: "b"}},
-            )  # fmt: skip
+                net,
+                (x, style),
+                buffer,
+                dynamo=False,
+                opset_version=18,
+                input_names=["x", "style"],
+                output_names=["y"],
+                dynamic_axes={"x": {0: "b", 2: "h", 3: "w"}, "style": {0: "b"}},
+            )
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()  # what the studio allows PyTorch
         options.log_severity_level = 3
@@ -336,7 +389,9 @@ class _OnnxNet:
         return torch.from_numpy(self.session.run(None, feed)[0])
 
 
-def _split_edge_convs(net: Any) -> None:
+def use_split_edges(net: TransformerNet) -> None:
+    """Rewrite ``net``'s 9x9 (or 5x5) convolutions on RGB in place as k x 1 convolutions over shifted copies
+    (:class:`_SplitIn`, :class:`_SplitOut`): the same sums, on channel counts tensor cores handle well."""
     first = net.down[0]
     if first.conv.kernel_size[0] > 3:
         first.conv = _SplitIn(first.conv)
@@ -350,7 +405,7 @@ def _pipeline(net: torch.nn.Module, frames: torch.Tensor, s: _Settings, dtype: t
     if dtype == torch.float32:
         x = x.contiguous()
     style = s.style.to(dtype)[None].expand(len(x), -1)
-    y = _forward_padded(net, x, style)  # type: ignore[arg-type]
+    y = forward_padded(net, x, style)  # type: ignore[arg-type]
     if s.preserve_color:
         y = preserve_color(y.float(), x.float()).to(dtype)
     y = blend(y, x, s.intensity)

@@ -32,6 +32,7 @@ from studio.infer.frames import FrameStylizer
 from studio.io.fileio import short_name
 from studio.io.media import check_aspect, fit_size, from_array, to_array
 from studio.model import StyleModel, StyleSpec
+from studio.progress import Cancelled, Flag, check_cancel
 from studio.train.content import builtin_content
 
 DRAFT_SECONDS = 0.3  # what a draft's network pass aims to take; its size follows from the engine's speed
@@ -51,7 +52,7 @@ class PreviewStep:
 @dataclass
 class _Engine:
     stylizer: FrameStylizer
-    lock: threading.Lock
+    lock: threading.Lock  # a FrameStylizer keeps per-stream settings: one preview at a time configures and runs it
     seconds_per_pixel: float  # measured on this machine; the first guess comes from the model's size
 
 
@@ -70,7 +71,7 @@ def preview(
     draft_model: StyleModel | None = None,
     draft_seconds: float = DRAFT_SECONDS,
     stylize: Callable[..., Any] | None = None,
-    stop: Callable[[], bool] | None = None,
+    cancel: Flag | None = None,
 ) -> Iterator[PreviewStep]:
     """Yield a quick draft of ``image`` stylized, then the result: ``model.stylize(image, style, ...)``.
 
@@ -78,13 +79,14 @@ def preview(
     ``draft_model`` (a faster model with the same styles, e.g. a preset's video model) at the result's size,
     or from ``model`` itself, either shrunk so its pass takes about ``draft_seconds`` on this machine. There
     is no draft when the model is not on the CPU, or when the model itself can make the result in about
-    that time. ``stylize`` replaces ``model.stylize`` for the result (e.g. one that holds a lock).
+    that time. ``stylize`` replaces ``model.stylize`` for the result.
 
-    ``stop`` (e.g. "a newer preview was asked for") is polled before each step and between the network's
-    layers while the result is made: when it says True, the preview ends there, without that step (on a CPU
-    a result takes seconds; a stale one should not hold the machine).
+    ``cancel`` (e.g. set once a newer preview was asked for; anything with ``is_set()``, see
+    :mod:`studio.progress`) is polled before each step and between the network's layers while the result is
+    made: on a CPU a result takes seconds, and a stale one should not hold the machine. Stopped before its
+    first picture, the preview raises :class:`~studio.progress.Cancelled`; stopped after the draft, it ends
+    there (the draft was made: it stays the last step).
     """
-    stop = stop or (lambda: False)
     check_number("intensity", intensity, 0.0, 1.0)
     check_number("draft_seconds", draft_seconds, 0.0, 60.0)
     rgb, alpha = to_array(image)
@@ -92,46 +94,63 @@ def preview(
     check_aspect(width, height, "the image")
     size = fit_size(width, height, max_size)
     source = draft_model or model
+    drafted = False
     if source.device.type == "cpu" and model.device.type == "cpu":
         engine = _engine(source)
         draft_size = _draft_size(size, draft_seconds / engine.seconds_per_pixel)
         if source is not model or draft_size != size:
-            small = Image.fromarray(np.round(rgb * 255).astype(np.uint8)).resize(draft_size, Image.Resampling.BILINEAR)
-            with engine.lock:
-                if stop():
-                    return
-                engine.stylizer.configure(style, intensity=float(intensity), preserve_color=bool(preserve_color))
-                start = time.perf_counter()
-                out = engine.stylizer(np.asarray(small))
-                spent = time.perf_counter() - start
-                rate = spent / (draft_size[0] * draft_size[1])
-                engine.seconds_per_pixel = 0.5 * (engine.seconds_per_pixel + rate)  # follows the machine's load
+            out = _draft(engine, rgb, draft_size, style, float(intensity), bool(preserve_color), cancel)
             yield PreviewStep(from_array(out, alpha, image), final=False)
-    if stop():
-        return
+            drafted = True
     run = stylize or model.stylize
     try:
-        with _stoppable(model, stop):
+        check_cancel(cancel, "previewing")
+        with _stoppable(model, cancel):
             result = run(image, style=style, intensity=intensity, preserve_color=preserve_color, max_size=max_size)
-    except _Stopped:
-        return
+    except Cancelled:
+        if drafted:
+            return
+        raise
     yield PreviewStep(result, final=True)
 
 
-class _Stopped(Exception):
-    """Raised between two layers of a network pass that ``stop`` ended."""
+def _draft(
+    engine: _Engine,
+    rgb: np.ndarray,
+    size: tuple[int, int],
+    style: StyleSpec,
+    intensity: float,
+    preserve_color: bool,
+    cancel: Flag | None,
+) -> np.ndarray:
+    """The draft: ``rgb`` (float, H x W x 3) resized to ``size`` through the draft engine; its time updates
+    the engine's measured speed."""
+    small = Image.fromarray(np.round(rgb * 255).astype(np.uint8)).resize(size, Image.Resampling.BILINEAR)
+    # The engine is shared by every preview of its model and keeps settings between configure and the call.
+    with engine.lock:
+        check_cancel(cancel, "previewing")
+        engine.stylizer.configure(style, intensity=intensity, preserve_color=preserve_color)
+        start = time.perf_counter()
+        out = engine.stylizer(np.asarray(small))
+        rate = (time.perf_counter() - start) / (size[0] * size[1])
+        engine.seconds_per_pixel = 0.5 * (engine.seconds_per_pixel + rate)  # follows the machine's load
+    return out
 
 
 @contextlib.contextmanager
-def _stoppable(model: StyleModel, stop: Callable[[], bool]) -> Iterator[None]:
-    """While inside, this thread's passes through ``model``'s network raise :class:`_Stopped` at the next
-    layer once ``stop()`` says so. Other threads' passes (the model is shared) are untouched, and so are
-    copies of the network made meanwhile once this ends (``live``): deepcopy carries hooks along."""
+def _stoppable(model: StyleModel, cancel: Flag | None) -> Iterator[None]:
+    """While inside, this thread's passes through ``model``'s network raise :class:`~studio.progress.Cancelled`
+    at the next layer once ``cancel`` is set. Other threads' passes (the model is shared) are untouched: the
+    hooks check the thread first. So are copies of the network made meanwhile once this ends (``live``):
+    deepcopy carries hooks along."""
+    if cancel is None:
+        yield
+        return
     me, live = threading.get_ident(), [True]
 
     def check(module: object, args: object) -> None:
-        if live[0] and threading.get_ident() == me and stop():
-            raise _Stopped
+        if live[0] and threading.get_ident() == me:
+            check_cancel(cancel, "previewing")
 
     hooks = [m.register_forward_pre_hook(check) for m in model.network.modules()]
     try:

@@ -6,6 +6,8 @@
   contrast, so first one pass over the whole image, downscaled to fit, records every norm layer's
   statistics, and all tiles are normalised with those; overlaps are cross-faded with linear ramps. Running
   out of memory halves the tile and tries again.
+* Safe to call from several threads with one network: the statistics belong to the call
+  (:class:`~studio.nn.networks.NormStatistics`), nothing is written onto the network.
 * ``intensity`` blends the stylized result with the original.
 * ``preserve_color``: Gatys et al. 2016, "Preserving Color in Neural Artistic Style Transfer" —
   luminance-only transfer: the result's luminance (Y of YIQ) with the original's chrominance (I, Q).
@@ -19,7 +21,7 @@ import torch
 import torch.nn.functional as F
 
 from studio.errors import StudioError
-from studio.nn.networks import TransformerNet
+from studio.nn.networks import NormStatistics, TransformerNet
 
 OVERLAP = 64  # pixels cross-faded between neighbouring tiles
 MIN_TILE = 128
@@ -35,19 +37,22 @@ def default_tile(device: torch.device) -> int:
     return 2048
 
 
-def _forward_padded(net: TransformerNet, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-    """(B, 3, H, W) -> (B, 3, H, W) for any H, W >= 1.
+def forward_padded(
+    net: TransformerNet, x: torch.Tensor, style: torch.Tensor, stats: NormStatistics | None = None
+) -> torch.Tensor:
+    """(B, 3, H, W) -> (B, 3, H, W) in [0, 1] for any H, W >= 1: one pass of ``net``, no tiling.
 
     The network downsamples by 4 and its 9x9 reflection pads need maps of a few pixels, so inputs are
     padded to a multiple of 4 and at least MIN_SIDE (reflection where the image is big enough, else
-    edge replication), and the result is cropped back.
+    edge replication), and the result is cropped back. ``stats``: as :meth:`TransformerNet.forward`.
     """
     h, w = x.shape[-2:]
     ph, pw = max(MIN_SIDE, h + (-h) % 4) - h, max(MIN_SIDE, w + (-w) % 4) - w
     if ph or pw:
         mode = "reflect" if h > ph and w > pw else "replicate"
         x = F.pad(x, (0, pw, 0, ph), mode=mode)
-    y = net(x, style).clamp_(0.0, 1.0)
+    # only a tiled pass passes stats: the frame engine's stand-ins for the network (onnxruntime) take two arguments
+    y = (net(x, style) if stats is None else net(x, style, stats=stats)).clamp_(0.0, 1.0)
     return y[..., :h, :w]
 
 
@@ -78,34 +83,31 @@ def _forward_tiled(net: TransformerNet, x: torch.Tensor, style: torch.Tensor, ti
     small = F.interpolate(x, scale_factor=scale, mode="bilinear", antialias=True, align_corners=False)
     out = torch.zeros_like(x)
     weight = torch.zeros(1, 1, h, w, device=x.device)
-    try:
-        net.set_stats_mode("record")
-        _forward_padded(net, small, style)
-        net.set_stats_mode("use")
-        ys, xs = _starts(h, tile, OVERLAP), _starts(w, tile, OVERLAP)
-        for y0 in ys:
-            for x0 in xs:
-                y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
-                patch = _forward_padded(net, x[..., y0:y1, x0:x1], style)
-                ry = _ramp(y1 - y0, OVERLAP, y0 == 0, y1 == h, x.device)
-                rx = _ramp(x1 - x0, OVERLAP, x0 == 0, x1 == w, x.device)
-                m = (ry[:, None] * rx[None, :])[None, None]
-                out[..., y0:y1, x0:x1] += patch * m
-                weight[..., y0:y1, x0:x1] += m
-    finally:
-        net.set_stats_mode(None)
+    stats = NormStatistics()  # this call's own: other threads may be tiling with the same network
+    forward_padded(net, small, style, stats)
+    stats.recording = False
+    for y0 in _starts(h, tile, OVERLAP):
+        for x0 in _starts(w, tile, OVERLAP):
+            y1, x1 = min(y0 + tile, h), min(x0 + tile, w)
+            patch = forward_padded(net, x[..., y0:y1, x0:x1], style, stats)
+            ry = _ramp(y1 - y0, OVERLAP, y0 == 0, y1 == h, x.device)
+            rx = _ramp(x1 - x0, OVERLAP, x0 == 0, x1 == w, x.device)
+            m = (ry[:, None] * rx[None, :])[None, None]
+            out[..., y0:y1, x0:x1] += patch * m
+            weight[..., y0:y1, x0:x1] += m
     return out / weight
 
 
 @torch.no_grad()
 def run_network(net: TransformerNet, x: torch.Tensor, style: torch.Tensor, tile: int | None = None) -> torch.Tensor:
-    """Stylize (B, 3, H, W) in [0, 1] on the net's device; tiles when H*W > tile**2; OOM -> smaller tiles."""
+    """Stylize (B, 3, H, W) in [0, 1] on the net's device; tiles when H*W > tile**2; OOM -> smaller tiles.
+    Thread-safe: several threads may run one ``net`` at once."""
     device = x.device
     tile = tile or default_tile(device)
     while True:
         try:
             if x.shape[-2] * x.shape[-1] <= tile * tile:
-                return _forward_padded(net, x, style)
+                return forward_padded(net, x, style)
             return torch.cat([_forward_tiled(net, x[i : i + 1], style[i : i + 1], tile) for i in range(len(x))])
         except torch.OutOfMemoryError:
             if tile // 2 < MIN_TILE:

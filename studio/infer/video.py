@@ -29,21 +29,18 @@ import torch
 from studio.config import check_number
 from studio.errors import StudioError
 from studio.infer.frames import FrameStylizer
-from studio.infer.temporal import STABILIZE_DEFAULT
+from studio.infer.temporal import STABILIZE_DEFAULT, Stabilizer
 from studio.io.fileio import atomic_path
 from studio.io.media import fit_size
 from studio.limits import limits
 from studio.model import StyleModel, StyleSpec
+from studio.progress import Cancelled, Event, Flag, check_cancel, wants_stop
 
 COPY_AUDIO = frozenset({"aac", "mp3", "opus", "alac", "flac"})  # codecs mp4 carries as they are
 CRF = 18  # x264 quality: visually lossless for most content
 COMPILE_FROM_PIXELS = 2000 * 1920 * 1080  # frames x pixels from which torch.compile pays off (see below)
 DECODER_SLACK = 4  # the decoder itself refuses frames this many times above the pixel limit (see _guard)
 STALE_TEMP_SECONDS = 3600  # a temporary output untouched this long was left by a killed run (see _remove_stale)
-
-
-class Cancelled(StudioError):
-    """The progress callback asked to stop; nothing was written."""
 
 
 @dataclass(frozen=True)
@@ -58,13 +55,24 @@ class VideoInfo:
 
 
 @dataclass(frozen=True)
-class VideoProgress:
+class VideoProgress(Event):
+    """One report of :func:`stylize_video`: frames written of those expected, seconds so far."""
+
     frame: int  # frames written so far
     frames: int | None  # expected total (from the container; may be approximate)
     elapsed: float  # seconds
 
     @property
+    def done(self) -> int:
+        return self.frame
+
+    @property
+    def total(self) -> int | None:
+        return self.frames
+
+    @property
     def eta(self) -> float | None:
+        """Seconds left at the pace so far; None before the first frame or without a total."""
         if not self.frames or self.frame == 0:
             return None
         return self.elapsed / self.frame * max(0, self.frames - self.frame)
@@ -128,7 +136,8 @@ def stylize_video(
     preserve_color: bool = False,
     max_size: int | None = None,
     stabilize: bool | float = False,
-    on_progress: Callable[[VideoProgress], bool | None] | None = None,
+    on_progress: Callable[[VideoProgress], Any] | None = None,
+    cancel: Flag | None = None,
     max_seconds: float | None = None,
     max_pixels: int | None = None,
     max_frames: int | None = None,
@@ -139,10 +148,12 @@ def stylize_video(
     ``max_size`` caps the longer side (the size is kept otherwise; odd sizes lose one pixel, as H.264
     needs even ones). ``stabilize``: True (``temporal.STABILIZE_DEFAULT``) or a strength in [0, 1) blends
     each frame with the previous result along the optical flow (see :mod:`studio.infer.temporal`).
-    ``on_progress`` gets a :class:`VideoProgress` about twice a second and may return False to cancel (raises
-    :class:`Cancelled`, writes nothing). Videos longer than ``max_seconds``, with more than ``max_frames`` frames or
-    with frames above ``max_pixels`` are refused; each defaults to the limit in force (:mod:`studio.limits`:
-    ``STUDIO_MAX_VIDEO_SECONDS``, ``STUDIO_MAX_VIDEO_FRAMES``, ``STUDIO_MAX_VIDEO_PIXELS``).
+    ``on_progress`` gets a :class:`VideoProgress` about twice a second and may return False to stop;
+    ``cancel`` (a :class:`~studio.progress.CancelToken`, a ``threading.Event``) is polled before each batch of
+    frames. Stopped, it raises :class:`~studio.progress.Cancelled` and writes nothing (see :mod:`studio.progress`).
+    Videos longer than ``max_seconds``, with more than ``max_frames`` frames or with frames above ``max_pixels``
+    are refused; each defaults to the limit in force (:mod:`studio.limits`: ``STUDIO_MAX_VIDEO_SECONDS``,
+    ``STUDIO_MAX_VIDEO_FRAMES``, ``STUDIO_MAX_VIDEO_PIXELS``).
     """
     src_p, dst_p = Path(src), Path(dst)
     check_number("intensity", intensity, 0.0, 1.0)
@@ -158,39 +169,55 @@ def stylize_video(
         raise StudioError("the output would overwrite the input video; pick another name")
     _remove_stale(dst_p)
     strength = STABILIZE_DEFAULT if stabilize is True else float(stabilize or 0.0)
-    stabilizer = None
-    if strength:
-        from studio.infer.temporal import Stabilizer
-
-        stabilizer = Stabilizer(strength)
+    stabilizer = Stabilizer(strength) if strength else None
     av = _av()
 
     with _open(src_p) as container:
         info = _info(container, src_p)
-        if info.width * info.height > max_pixels:
-            raise StudioError(
-                f"{src_p.name} is {info.width}x{info.height}; frames up to {max_pixels:,} pixels are accepted"
-                " (use a smaller video)"
-            )
-        if info.duration is not None and info.duration > max_seconds:
-            raise StudioError(f"{src_p.name} lasts {info.duration:.1f} s; the limit is {max_seconds:g} s")
-        if info.frames is not None and info.frames > max_frames:
-            raise StudioError(f"{src_p.name} has {info.frames:,} frames; the limit is {max_frames:,}")
+        _check_header(info, src_p.name, max_seconds, max_frames, max_pixels)
         size = _output_size(src_p, max_size, max_pixels)
-        engine = FrameStylizer(model, style, intensity=intensity, preserve_color=preserve_color,
-                               compile=_worth_compiling(info))  # fmt: skip
-        batch = batch or (8 if engine.fast else 1)
+        engine = FrameStylizer(
+            model, style, intensity=intensity, preserve_color=preserve_color, compile=_worth_compiling(info)
+        )
         vs = container.streams.video[0]
         vs.thread_type = "AUTO"
         _guard(vs, max_pixels)
-        audio_in = container.streams.audio[0] if container.streams.audio else None
+        batch = batch or (8 if engine.fast else 1)
+        job = _Job(src_p.name, info, size, batch, max_seconds, max_frames, max_pixels, on_progress, cancel)
         try:
             with atomic_path(dst_p) as tmp:
-                _transcode(av, container, vs, audio_in, Path(tmp), info, engine, stabilizer, batch,
-                           (max_seconds, max_frames, max_pixels), on_progress, src_p.name, size)  # fmt: skip
+                _transcode(av, container, Path(tmp), engine, stabilizer, job)
         except av.FFmpegError as exc:
             raise StudioError(f"could not stylize {src_p.name}: {_reason(exc)}") from None
     return dst_p
+
+
+@dataclass(frozen=True)
+class _Job:
+    """What one :func:`stylize_video` call asked for, as the steps of transcoding need it."""
+
+    name: str  # the source file's name, for messages
+    info: VideoInfo
+    size: tuple[int, int]  # (width, height) of the output
+    batch: int  # frames stylized at once
+    max_seconds: float
+    max_frames: int
+    max_pixels: int
+    on_progress: Callable[[VideoProgress], Any] | None
+    cancel: Flag | None
+
+
+def _check_header(info: VideoInfo, name: str, max_seconds: float, max_frames: int, max_pixels: int) -> None:
+    """Refuse a video whose header already states it is over a limit (later frames are checked as they come)."""
+    if info.width * info.height > max_pixels:
+        raise StudioError(
+            f"{name} is {info.width}x{info.height}; frames up to {max_pixels:,} pixels are accepted"
+            " (use a smaller video)"
+        )
+    if info.duration is not None and info.duration > max_seconds:
+        raise StudioError(f"{name} lasts {info.duration:.1f} s; the limit is {max_seconds:g} s")
+    if info.frames is not None and info.frames > max_frames:
+        raise StudioError(f"{name} has {info.frames:,} frames; the limit is {max_frames:,}")
 
 
 def _remove_stale(dst: Path) -> None:
@@ -244,13 +271,11 @@ def _stylize_frames(engine: FrameStylizer, frames: np.ndarray) -> np.ndarray:
 
 
 def _transcode(
-    av: Any, container: Any, vs: Any, audio_in: Any, tmp: Path, info: VideoInfo, engine: FrameStylizer,
-    stabilizer: Any, batch: int, bounds: tuple[float, int, int],
-    on_progress: Callable[[VideoProgress], bool | None] | None, name: str, size: tuple[int, int],
-) -> None:  # fmt: skip
+    av: Any, container: Any, tmp: Path, engine: FrameStylizer, stabilizer: Stabilizer | None, job: _Job
+) -> None:
     out = av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"})
     try:
-        _write(av, container, vs, audio_in, out, info, engine, stabilizer, batch, bounds, on_progress, name, size)
+        _write(av, container, _Output(av, out, container, job.size), _Frames(engine, stabilizer, job), job)
     except BaseException:  # also KeyboardInterrupt: the caller removes the temporary file
         # Closing writes the trailer, which may fail after a failed mux; that must not replace the real error
         # (a Ctrl-C would turn into "could not stylize").
@@ -260,91 +285,129 @@ def _transcode(
     out.close()
 
 
-def _write(
-    av: Any, container: Any, vs: Any, audio_in: Any, out: Any, info: VideoInfo, engine: FrameStylizer,
-    stabilizer: Any, batch: int, bounds: tuple[float, int, int],
-    on_progress: Callable[[VideoProgress], bool | None] | None, name: str, size: tuple[int, int],
-) -> None:  # fmt: skip
-    max_seconds, max_frames, max_pixels = bounds
-    rate = vs.average_rate or vs.guessed_rate or Fraction(30)
-    # every stream must exist before the first packet is muxed (that writes the file's header)
-    ov = out.add_stream("libx264", rate=rate)
-    ov.width, ov.height = size
-    ov.pix_fmt = "yuv420p"
-    # The input's clock, for the stream and the encoder alike: each frame keeps its own timestamp. (The
-    # encoder's default clock is 1/rate, which rounds a slow-motion burst of frames 1 ms apart onto one
-    # tick: x264 then makes repeated dts, which the muxer refuses.)
-    ov.time_base = vs.time_base
-    ov.codec_context.time_base = vs.time_base
-    ov.options = {"crf": str(CRF), "preset": "veryfast"}
-    audio_out, copy_audio = None, False
-    if audio_in is not None:
-        copy_audio = audio_in.codec_context.name in COPY_AUDIO
-        if copy_audio:
-            audio_out = out.add_stream_from_template(audio_in)
-        else:
-            audio_out = out.add_stream("aac", rate=audio_in.codec_context.sample_rate or 48000)
-    pending: list[tuple[np.ndarray, int | None, Any]] = []  # (rgb, pts, time_base)
-    state: dict[str, Any] = {"written": 0, "last_pts": None, "last_report": 0.0}
-    step = max(1, round(1 / (float(rate) * float(vs.time_base))))  # one nominal frame, in ticks
-    start = time.monotonic()
+def _write(av: Any, container: Any, output: _Output, frames: _Frames, job: _Job) -> None:
+    """Demux the source: audio packets straight to ``output``, video frames through ``frames`` (checked against
+    the limits as they come: headers can lie); then flush everything and report the end."""
+    vs = container.streams.video[0]
+    for packet in container.demux(*([vs] if output.audio_in is None else [vs, output.audio_in])):
+        if packet.stream.type == "audio":
+            output.audio(packet, job.name)
+            continue
+        for vframe in _decode(av, packet, job.name, f" or has a frame far above {job.max_pixels:,} pixels"):
+            if vframe.time is not None and vframe.time > job.max_seconds:
+                raise StudioError(f"{job.name} runs past {job.max_seconds:g} s; that is the limit")
+            index = frames.count
+            if index >= job.max_frames:
+                raise StudioError(f"{job.name} has more than {job.max_frames:,} frames; that is the limit")
+            _check_pixels(vframe, index, job.max_pixels, job.name)
+            rgb = _frame_rgb(vframe, size=job.size)  # later frames may differ in size: all become the first's
+            frames.add(rgb, vframe.pts, output)
+    frames.flush(output)
+    if frames.written == 0:
+        raise StudioError(f"{job.name} has no decodable video frames")
+    output.finish()
+    frames.report_end()
 
-    def flush() -> None:
-        if not pending:
+
+class _Output:
+    """The output file's streams: H.264 video on the input's clock, the audio copied when mp4 carries its codec
+    and re-encoded to AAC otherwise. Every stream exists before the first packet is muxed (that writes the
+    file's header)."""
+
+    def __init__(self, av: Any, out: Any, container: Any, size: tuple[int, int]) -> None:
+        self.out = out
+        vs = container.streams.video[0]
+        self.av = av
+        rate = vs.average_rate or vs.guessed_rate or Fraction(30)
+        self.time_base = vs.time_base
+        self.tick = max(1, round(1 / (float(rate) * float(vs.time_base))))  # one nominal frame, in ticks
+        self.video = out.add_stream("libx264", rate=rate)
+        self.video.width, self.video.height = size
+        self.video.pix_fmt = "yuv420p"
+        # The input's clock, for the stream and the encoder alike: each frame keeps its own timestamp. (The
+        # encoder's default clock is 1/rate, which rounds a slow-motion burst of frames 1 ms apart onto one
+        # tick: x264 then makes repeated dts, which the muxer refuses.)
+        self.video.time_base = vs.time_base
+        self.video.codec_context.time_base = vs.time_base
+        self.video.options = {"crf": str(CRF), "preset": "veryfast"}
+        self.audio_in = container.streams.audio[0] if container.streams.audio else None
+        self.audio_out, self.copy_audio = None, False
+        if self.audio_in is not None:
+            self.copy_audio = self.audio_in.codec_context.name in COPY_AUDIO
+            if self.copy_audio:
+                self.audio_out = out.add_stream_from_template(self.audio_in)
+            else:
+                self.audio_out = out.add_stream("aac", rate=self.audio_in.codec_context.sample_rate or 48000)
+
+    def frame(self, rgb: np.ndarray, pts: int) -> None:
+        frame = self.av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+        frame.pts, frame.time_base = pts, self.time_base
+        for packet in self.video.encode(frame):
+            self.out.mux(packet)
+
+    def audio(self, packet: Any, name: str) -> None:
+        if self.copy_audio:
+            if packet.dts is not None:
+                packet.stream = self.audio_out
+                self.out.mux(packet)
             return
-        frames = np.stack([p[0] for p in pending])
-        styled = _stylize_frames(engine, frames)
-        for (src_rgb, pts, _), rgb in zip(pending, styled, strict=True):
-            if stabilizer is not None:
-                rgb = stabilizer(src_rgb, rgb)
-            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
-            pts = _next_pts(pts, state["last_pts"], step)
-            state["last_pts"] = pts
-            frame.pts, frame.time_base = pts, vs.time_base
-            for packet in ov.encode(frame):
-                out.mux(packet)
-            state["written"] += 1
-        pending.clear()
+        for aframe in _decode(self.av, packet, name):
+            aframe.pts = None
+            for p in self.audio_out.encode(aframe):  # type: ignore[union-attr]
+                self.out.mux(p)
+
+    def finish(self) -> None:
+        """Flush the encoders."""
+        for packet in self.video.encode(None):
+            self.out.mux(packet)
+        if self.audio_out is not None and not self.copy_audio:
+            for packet in self.audio_out.encode(None):
+                self.out.mux(packet)
+
+
+class _Frames:
+    """Decoded frames in, a batch at a time through the engine (and the stabilizer), out to the encoder with
+    strictly increasing timestamps; polls for a stop before each batch and reports progress twice a second."""
+
+    def __init__(self, engine: FrameStylizer, stabilizer: Stabilizer | None, job: _Job) -> None:
+        self.engine, self.stabilizer, self.job = engine, stabilizer, job
+        self.pending: list[tuple[np.ndarray, int | None]] = []  # (rgb, pts)
+        self.written = 0
+        self.last_pts: int | None = None
+        self.start = time.monotonic()
+        self.last_report = 0.0
+
+    @property
+    def count(self) -> int:
+        """Frames taken so far (written or waiting in the batch)."""
+        return self.written + len(self.pending)
+
+    def add(self, rgb: np.ndarray, pts: int | None, output: _Output) -> None:
+        self.pending.append((rgb, pts))
+        if len(self.pending) >= self.job.batch:
+            self.flush(output)
+
+    def flush(self, output: _Output) -> None:
+        if not self.pending:
+            return
+        check_cancel(self.job.cancel, "stylizing the video; nothing was written")
+        styled = _stylize_frames(self.engine, np.stack([rgb for rgb, _ in self.pending]))
+        for (src_rgb, pts), rgb in zip(self.pending, styled, strict=True):
+            if self.stabilizer is not None:
+                rgb = self.stabilizer(src_rgb, rgb)
+            self.last_pts = _next_pts(pts, self.last_pts, output.tick)
+            output.frame(rgb, self.last_pts)
+            self.written += 1
+        self.pending.clear()
         now = time.monotonic()
-        if on_progress is not None and now - state["last_report"] >= 0.5:
-            state["last_report"] = now
-            if on_progress(VideoProgress(state["written"], info.frames, now - start)) is False:
+        if self.job.on_progress is not None and now - self.last_report >= 0.5:
+            self.last_report = now
+            if wants_stop(self.job.on_progress(VideoProgress(self.written, self.job.info.frames, now - self.start))):
                 raise Cancelled("video stylizing cancelled; nothing was written")
 
-    streams = [vs] + ([audio_in] if audio_in is not None else [])
-    for packet in container.demux(*streams):
-        if packet.stream.type == "audio":
-            if copy_audio:
-                if packet.dts is not None:
-                    packet.stream = audio_out
-                    out.mux(packet)
-            else:
-                for aframe in _decode(av, packet, name):
-                    aframe.pts = None
-                    for p in audio_out.encode(aframe):
-                        out.mux(p)
-            continue
-        for vframe in _decode(av, packet, name, f" or has a frame far above {max_pixels:,} pixels"):
-            if vframe.time is not None and vframe.time > max_seconds:
-                raise StudioError(f"{name} runs past {max_seconds:g} s; that is the limit")
-            index = state["written"] + len(pending)
-            if index >= max_frames:  # headers can lie about the count
-                raise StudioError(f"{name} has more than {max_frames:,} frames; that is the limit")
-            _check_pixels(vframe, index, max_pixels, name)
-            rgb = _frame_rgb(vframe, size=size)  # later frames may differ in size: all become the first's
-            pending.append((rgb, vframe.pts, vframe.time_base))
-            if len(pending) >= batch:
-                flush()
-    flush()
-    if state["written"] == 0:
-        raise StudioError(f"{name} has no decodable video frames")
-    for packet in ov.encode(None):
-        out.mux(packet)
-    if audio_out is not None and not copy_audio:
-        for packet in audio_out.encode(None):
-            out.mux(packet)
-    if on_progress is not None:
-        on_progress(VideoProgress(state["written"], state["written"], time.monotonic() - start))
+    def report_end(self) -> None:
+        if self.job.on_progress is not None:
+            self.job.on_progress(VideoProgress(self.written, self.written, time.monotonic() - self.start))
 
 
 def _next_pts(pts: int | None, last: int | None, step: int) -> int:
@@ -427,4 +490,4 @@ def frames_of(path: str | os.PathLike[str], max_size: int | None = None, max_pix
             yield _frame_rgb(frame, max_size)
 
 
-__all__ = ["Cancelled", "VideoInfo", "VideoProgress", "frames_of", "probe", "stylize_video"]
+__all__ = ["VideoInfo", "VideoProgress", "frames_of", "probe", "stylize_video"]

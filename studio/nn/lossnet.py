@@ -17,7 +17,6 @@ Weights are converted to ``<cache>/vgg16-<source>-relu4_3.safetensors`` (cache: 
 from __future__ import annotations
 
 import importlib.metadata
-import os
 from pathlib import Path
 
 import torch
@@ -26,6 +25,7 @@ from torch import nn
 
 from studio.errors import StudioError
 from studio.io.fileio import atomic_path
+from studio.settings import folders
 
 # (name, in, out) for VGG16's convolutions up to conv4_3; a 2x2 max pool precedes blocks 2, 3 and 4.
 _CONVS = [
@@ -52,7 +52,8 @@ SOURCES = ("hed", "torchvision")
 
 
 def cache_dir() -> Path:
-    return Path(os.environ.get("STUDIO_CACHE") or Path.home() / ".cache" / "style-studio")
+    """``STUDIO_CACHE``, else ``~/.cache/style-studio``."""
+    return folders().cache
 
 
 def weights_path(source: str) -> Path:

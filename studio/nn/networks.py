@@ -25,12 +25,42 @@ from torch import nn
 from studio.config import NetworkConfig
 
 
+class NormStatistics:
+    """Instance-norm statistics of one pass through a network, kept per norm layer, to normalise later passes with.
+
+    Tiled stylizing of a huge image must normalise every tile with the *whole image's* statistics, or each tile
+    gets its own contrast and seams show: a pass over the whole image, downscaled, records them (while
+    ``recording``), then every tile's pass uses them. One object per call, handed down the network's forward:
+    nothing is stored on the network, so threads sharing one model never see each other's statistics.
+    """
+
+    def __init__(self) -> None:
+        self.recording = True
+        self._layers: dict[nn.Module, tuple[torch.Tensor, torch.Tensor]] = {}
+
+    def of(self, layer: nn.Module, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(mean, var) to normalise ``layer``'s input ``x`` with: measured on ``x`` and kept while recording,
+        else the ones kept for ``layer``."""
+        if self.recording:
+            self._layers[layer] = instance_mean_var(x)
+            return self._layers[layer]
+        if layer not in self._layers:
+            raise RuntimeError("no statistics recorded for this layer: record a pass over the whole image first")
+        return self._layers[layer]
+
+
+def instance_mean_var(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per image and channel mean and (biased) variance of (B, C, H, W), in fp32: (B, C, 1, 1) each."""
+    var, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True, unbiased=False)
+    return mean, var
+
+
 class CondInstanceNorm(nn.Module):
     """Instance norm with one affine (gamma, beta) per style; style weights mix them.
 
-    For tiled stylizing of huge images every tile must be normalised with the *whole image's* statistics,
-    or each tile gets its own contrast and seams show. ``stats_mode`` supports that: "record" stores the
-    statistics of one pass (over a downscaled whole image), "use" normalises later passes with them.
+    ``stats`` (a :class:`NormStatistics`) normalises with the statistics of another pass (tiled stylizing).
+    ``fused = False`` takes the statistics by a general fp32 reduction instead of the fused kernel: the frame
+    engine's fp16 copy does (see :mod:`studio.infer.frames`).
     """
 
     def __init__(self, channels: int, num_styles: int, eps: float = 1e-5) -> None:
@@ -38,20 +68,19 @@ class CondInstanceNorm(nn.Module):
         self.eps = eps
         self.gamma = nn.Parameter(torch.ones(num_styles, channels))
         self.beta = nn.Parameter(torch.zeros(num_styles, channels))
-        self.stats_mode: str | None = None
-        self.stats: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.fused = True
         # Training only: penalise normalised activations beyond this many standard deviations (see
         # TransformerNet.spike_penalty); None = off.
         self.spike_limit: float | None = None
         self.spike: torch.Tensor | None = None
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, style: torch.Tensor, stats: NormStatistics | None = None) -> torch.Tensor:
         # x: (B, C, H, W); style: (B, S) weights over styles (rows sum to 1)
         # Mix the styles' affine parameters elementwise, not with a matmul: autocast would run a matmul in
         # bf16/fp16, and elementwise ops trace to every export format.
         gamma = (style[:, :, None] * self.gamma.float()[None]).sum(1)[:, :, None, None]  # (B, C, 1, 1)
         beta = (style[:, :, None] * self.beta.float()[None]).sum(1)[:, :, None, None]
-        if self.stats_mode is None:
+        if stats is None and self.fused:
             # The fused kernel (one pass for statistics, one to normalise, fp32 accumulation) instead of
             # var_mean and a chain of elementwise ops: normalisation dominated the training step's memory
             # traffic.
@@ -61,15 +90,7 @@ class CondInstanceNorm(nn.Module):
             if torch.jit.is_tracing():  # Core ML's converter has no addcmul
                 return (xhat * gamma + beta).to(x.dtype)
             return torch.addcmul(beta.to(xhat.dtype), xhat, gamma.to(xhat.dtype)).to(x.dtype)
-        if self.stats_mode == "use":
-            assert self.stats is not None, "stats_mode 'use' needs a recorded pass first"
-            mean, var = self.stats
-        else:  # "record": statistics in fp32, kept for the tiles that follow; "direct": not kept
-            # (the frame engine uses "direct": a general reduction spreads a 2-megapixel plane over the whole
-            # GPU, where the fused kernel gives each of the few channels one block)
-            var, mean = torch.var_mean(x.float(), dim=(2, 3), keepdim=True, unbiased=False)
-            if self.stats_mode == "record":
-                self.stats = (mean, var)
+        mean, var = instance_mean_var(x) if stats is None else stats.of(self, x)
         scale = gamma * torch.rsqrt(var + self.eps)
         return (x.float() * scale + (beta - mean * scale)).to(x.dtype)
 
@@ -84,16 +105,16 @@ class ConvNormAct(nn.Module):
         self.norm = CondInstanceNorm(cout, num_styles)
         self.act = act
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        x = self.norm(self.conv(self.pad(x)), style)
+    def forward(self, x: torch.Tensor, style: torch.Tensor, stats: NormStatistics | None = None) -> torch.Tensor:
+        x = self.norm(self.conv(self.pad(x)), style, stats)
         return F.relu(x) if self.act else x
 
 
 class UpConv(ConvNormAct):
     """Nearest-neighbour 2x upsampling, then a convolution (Odena 2016: no checkerboard artifacts)."""
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        return super().forward(F.interpolate(x, scale_factor=2.0, mode="nearest"), style)
+    def forward(self, x: torch.Tensor, style: torch.Tensor, stats: NormStatistics | None = None) -> torch.Tensor:
+        return super().forward(F.interpolate(x, scale_factor=2.0, mode="nearest"), style, stats)
 
 
 class ResidualBlock(nn.Module):
@@ -102,8 +123,8 @@ class ResidualBlock(nn.Module):
         self.a = ConvNormAct(channels, channels, 3, num_styles)
         self.b = ConvNormAct(channels, channels, 3, num_styles, act=False)
 
-    def forward(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
-        return x + self.b(self.a(x, style), style)
+    def forward(self, x: torch.Tensor, style: torch.Tensor, stats: NormStatistics | None = None) -> torch.Tensor:
+        return x + self.b(self.a(x, style, stats), style, stats)
 
 
 class TransformerNet(nn.Module):
@@ -139,10 +160,15 @@ class TransformerNet(nn.Module):
         self.register_buffer("default_style", torch.eye(s)[0], persistent=False)
 
     def forward(
-        self, x: torch.Tensor, style: torch.Tensor | None = None, return_logits: bool = False
+        self,
+        x: torch.Tensor,
+        style: torch.Tensor | None = None,
+        return_logits: bool = False,
+        stats: NormStatistics | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         # x: (B, 3, H, W) in [0, 1]; style: (B, S) or (S,) weights over styles, or None for style 0
         # return_logits: also return the head's raw output (training penalises saturated sigmoids)
+        # stats: normalise with another pass's statistics (tiles of one image; see NormStatistics)
         if style is None:
             style = self.default_style
         if style.dim() == 1:
@@ -152,11 +178,11 @@ class TransformerNet(nn.Module):
         # activations symmetric for fp16 exports.
         h = x * 2.0 - 1.0
         for layer in self.down:
-            h = layer(h, style)
+            h = layer(h, style, stats)
         for block in self.res:
-            h = block(h, style)
+            h = block(h, style, stats)
         for layer in self.up:
-            h = layer(h, style)
+            h = layer(h, style, stats)
         y = self.head(self.head_pad(h))
         out = torch.sigmoid(y) if self.output == "sigmoid" else y + 0.5  # linear: clamped by the caller
         return (out, y) if return_logits else out
@@ -179,11 +205,10 @@ class TransformerNet(nn.Module):
     def norms(self) -> list[CondInstanceNorm]:
         return [m for m in self.modules() if isinstance(m, CondInstanceNorm)]
 
-    def set_stats_mode(self, mode: str | None) -> None:
+    def set_fused_norm(self, fused: bool) -> None:
+        """Every norm layer's ``fused`` (see :class:`CondInstanceNorm`); for a private copy of the network."""
         for norm in self.norms():
-            norm.stats_mode = mode
-            if mode is None:
-                norm.stats = None
+            norm.fused = fused
 
 
 def build_network(config: NetworkConfig, output: str = "sigmoid") -> TransformerNet:

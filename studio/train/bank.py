@@ -13,6 +13,7 @@ model with progress, snapshots and sessions.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,7 +21,6 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from studio import __version__
 from studio.config import STUDIO_RECIPE, LossRecipe, ModelConfig, NetworkConfig, TrainConfig, check_int
 from studio.device import resolve_device
 from studio.errors import StudioError
@@ -31,7 +31,8 @@ from studio.nn.networks import TransformerNet, build_network
 from studio.train.content import ContentSpec, load_pool, random_crops, resolve_content
 from studio.train.start import TEMPERATURE, style_descriptors
 from studio.train.step import TrainStep, cosine_lr
-from studio.train.trainer import loss_for, make_optimizer, start_network, step_forward, style_tensors
+from studio.train.trainer import TrainOptions, loss_for, make_optimizer, start_network, step_forward, style_tensors
+from studio.version import __version__
 
 
 @dataclass(frozen=True)
@@ -93,42 +94,37 @@ def train_bank(
     device: str | torch.device | None = "auto",
     snapshot_at: Sequence[int] = (),
     on_snapshot: SnapshotCallback | None = None,
+    options: TrainOptions | None = None,
 ) -> list[StyleModel]:
     """Train one single-style model per job, all at once; returns them in the jobs' order (on the CPU).
 
     Every model trains as :class:`studio.Trainer` would train it alone with the same settings (recipe,
     start, learning-rate schedule, batch of ``batch_size`` crops per model), on a crop sequence shared by the
     bank. ``on_snapshot(iteration, models)`` is called at each of ``snapshot_at`` with the models so far.
+    ``options``: how the bank executes (:class:`~studio.train.trainer.TrainOptions`).
     """
     if not jobs:
         raise StudioError("give at least one job")
     check_int("iterations", iterations, 1, 1_000_000)
     for it in snapshot_at:
         check_int("snapshot_at", it, 1, iterations)
-    configs = [
-        TrainConfig(
-            iterations=iterations,
-            style_strength=job.strength,
-            style_density=job.density,
-            use_case=use_case,
-            batch_size=batch_size,
-            crop_size=crop_size,
-            seed=seed,
-            recipe=recipe.name,
-            init=init,
-        )
-        for job in jobs
-    ]
+    base = TrainConfig(
+        iterations=iterations,
+        use_case=use_case,
+        batch_size=batch_size,
+        crop_size=crop_size,
+        seed=seed,
+        recipe=recipe.name,
+        init=init,
+    )
+    configs = [dataclasses.replace(base, style_strength=job.strength, style_density=job.density) for job in jobs]
     dev = resolve_device(device)
     arrays = [load_rgb(job.style, job.name)[0] for job in jobs]
     vgg = load_vgg("hed", dev)
     styles = style_tensors(arrays, [job.density for job in jobs], dev)
     descriptors = style_descriptors(vgg, styles) if init == "pretrained" else None
     network = NetworkConfig.for_use_case(use_case)
-    nets = []
-    for i, cfg in enumerate(configs):
-        desc = descriptors[i : i + 1] if descriptors is not None else None
-        nets.append(start_network(network, recipe, cfg, desc, Path(start) if start else None, temperature))
+    nets = _start_networks(network, recipe, configs, descriptors, Path(start) if start else None, temperature)
     # Gupta et al.'s stability loss, as Trainer applies it: video models only
     stability = recipe.video_stability_weight if use_case == "video" else 0.0
     bank = _Bank(nets, halves=stability > 0).to(dev).train()
@@ -141,7 +137,7 @@ def train_bank(
     style = torch.eye(k, device=dev).repeat_interleave(batch_size, dim=0)
     forward = step_forward(bank, loss_fn, recipe, dev, bank.spike_penalty, stability)
     bank.set_spike_limit(recipe.spike_limit if recipe.spike_weight > 0 else None)
-    stepper = TrainStep(forward, opt, dev.type == "cuda")
+    stepper = TrainStep(forward, opt, dev.type == "cuda" and (options or TrainOptions()).cuda_graph)
     lr_end = recipe.learning_rate * recipe.lr_final_fraction
     matmul_precision = torch.get_float32_matmul_precision()
     torch.set_float32_matmul_precision("high")
@@ -160,6 +156,24 @@ def train_bank(
         torch.set_float32_matmul_precision(matmul_precision)
         bank.set_spike_limit(None)
     return _models(nets, jobs, configs, network, recipe, iterations)
+
+
+def _start_networks(
+    network: NetworkConfig,
+    recipe: LossRecipe,
+    configs: Sequence[TrainConfig],
+    descriptors: torch.Tensor | None,
+    start: Path | None,
+    temperature: float,
+) -> list[TransformerNet]:
+    """Each model's start, as :class:`studio.Trainer` makes it: style ``i`` picks its per-style parameters
+    by its descriptor, row ``i`` (None without descriptors: a random start)."""
+    return [
+        start_network(
+            network, recipe, cfg, descriptors[i : i + 1] if descriptors is not None else None, start, temperature
+        )
+        for i, cfg in enumerate(configs)
+    ]
 
 
 def _models(

@@ -16,7 +16,6 @@ import shutil
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import torch
@@ -25,23 +24,31 @@ from PIL import Image, UnidentifiedImageError
 
 from studio.errors import StudioError
 from studio.io.media import IMAGE_EXTENSIONS, is_image_path, open_image, to_array
-from studio.limits import Budget, Limits, check_stop, limits
+from studio.limits import Budget, Limits, limits
+from studio.progress import Cancelled, Flag, check_cancel
 
 # Colour and greyscale photos bundled in the scikit-image wheel (no pooch download needed).
 BUILTIN_PHOTOS = (
-    "astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png",
-    "hubble_deep_field.jpg", "ihc.png", "camera.png", "coins.png", "moon.png",
-)  # fmt: skip
+    "astronaut.png",
+    "chelsea.png",
+    "coffee.png",
+    "rocket.jpg",
+    "motorcycle_left.png",
+    "hubble_deep_field.jpg",
+    "ihc.png",
+    "camera.png",
+    "coins.png",
+    "moon.png",
+)
 POOL_SCALE = 1.25  # each pooled square is this much larger than the crop, for scale jitter
 
 ContentSpec = str | os.PathLike[str] | list[str | os.PathLike[str]] | None
-StopLike = Any  # threading.Event or studio.limits.StopFlag: anything with is_set()
 
 # Zip uploads: generous for photo sets, small enough that a zip bomb cannot fill the disk. These bound all the
 # zips of one call together (a training's content); the browser studio's are STUDIO_MAX_CONTENT_* (limits).
 ZIP_MAX_FILES = Limits.content_files
 ZIP_MAX_BYTES = Limits.content_bytes  # uncompressed, all images together
-_CHUNK = 1 << 20  # unpacking writes (and polls Stop) a megabyte at a time
+_CHUNK = 1 << 20  # unpacking writes (and polls for a stop) a megabyte at a time
 
 
 def builtin_content() -> list[Path]:
@@ -62,9 +69,14 @@ def is_zip_path(path: str | os.PathLike[str]) -> bool:
 
 
 def unpack_zip(
-    path: str | os.PathLike[str], folder: str | os.PathLike[str], max_files: int = ZIP_MAX_FILES,
-    max_bytes: int = ZIP_MAX_BYTES, *, budget: Budget | None = None, stop: StopLike = None,
-) -> list[Path]:  # fmt: skip
+    path: str | os.PathLike[str],
+    folder: str | os.PathLike[str],
+    max_files: int = ZIP_MAX_FILES,
+    max_bytes: int = ZIP_MAX_BYTES,
+    *,
+    budget: Budget | None = None,
+    cancel: Flag | None = None,
+) -> list[Path]:
     """Extract the images of a zip into ``folder`` (flat) and return their paths.
 
     Only members with an image extension are read; each is written under a new name made of its index and
@@ -73,7 +85,7 @@ def unpack_zip(
     without one, ``max_files`` and ``max_bytes`` bound this zip. The declared sizes are checked first (an
     early refusal, before a byte is written) but not trusted: the bytes really inflated are counted as they
     stream, and unpacking stops at the first byte past the budget. With a pixel budget, each image's header
-    is checked as soon as it is written. ``stop`` is polled every megabyte. On any error or stop nothing is
+    is checked as soon as it is written. ``cancel`` is polled every megabyte. On any error or stop nothing is
     left behind but ``folder`` (the callers, :func:`resolve_content` and :func:`gather_content`, remove the
     folders they made).
     """
@@ -88,9 +100,10 @@ def unpack_zip(
     try:
         with archive:
             members = [
-                m for m in archive.infolist()
+                m
+                for m in archive.infolist()
                 if not m.is_dir() and is_image_path(m.filename) and not _hidden(m.filename)
-            ]  # fmt: skip
+            ]
             if not members:
                 exts = ", ".join(sorted(IMAGE_EXTENSIONS))
                 raise StudioError(f"no images in {name} (looked for {exts})")
@@ -99,8 +112,10 @@ def unpack_zip(
             if budget.bytes_used + declared > budget.content_bytes:
                 before = " with the files before it" if budget.bytes_used else ""
                 limit = budget.content_bytes / 1e6
-                raise StudioError(f"{name} unpacks to {declared / 1e6:.0f} MB of images{before}; the limit is "
-                                  f"{limit:.0f} MB a training (STUDIO_MAX_CONTENT_BYTES)")  # fmt: skip
+                raise StudioError(
+                    f"{name} unpacks to {declared / 1e6:.0f} MB of images{before}; the limit is "
+                    f"{limit:.0f} MB a training (STUDIO_MAX_CONTENT_BYTES)"
+                )
             dest.mkdir(parents=True, exist_ok=True)
             for i, member in enumerate(members):
                 base = Path(member.filename.replace("\\", "/")).name
@@ -110,11 +125,11 @@ def unpack_zip(
                     while chunk := fin.read(_CHUNK):
                         budget.add_bytes(len(chunk), name)  # the real bytes, whatever the header said
                         fout.write(chunk)
-                        check_stop(stop, f"unpacking {name}")
+                        check_cancel(cancel, f"unpacking {name}")
                 if budget.pixels is not None:
                     shown = f"{name}: {_safe(base)}"
                     budget.add_pixels(image_pixels(out, shown), shown)
-    except StudioError:
+    except (StudioError, Cancelled):
         _remove(written)
         raise
     except Exception as exc:  # zipfile, zlib, lzma and bz2 raise many types for broken archives
@@ -186,17 +201,17 @@ def _heif_opener() -> bool:
 
 
 def check_pixels(
-    paths: list[Path], budget: Budget, what: str, *, style: bool = False, stop: StopLike = None
-) -> None:  # fmt: skip
+    paths: list[Path], budget: Budget, what: str, *, style: bool = False, cancel: Flag | None = None
+) -> None:
     """Count images against the request's pixel budget from their headers, before anything is decoded."""
     for p in paths:
-        check_stop(stop, f"reading the {what} images")
+        check_cancel(cancel, f"reading the {what} images")
         budget.add_pixels(image_pixels(p), f"{what} {_safe(p.name)}", style=style)
 
 
 def gather_content(
-    files: list[str | os.PathLike[str]], folder: str | os.PathLike[str], budget: Budget, stop: StopLike = None
-) -> list[Path]:  # fmt: skip
+    files: list[str | os.PathLike[str]], folder: str | os.PathLike[str], budget: Budget, cancel: Flag | None = None
+) -> list[Path]:
     """A browser training's content: uploaded photos and zips of them, gathered into ``folder`` (which then
     holds everything the run needs, so it outlives the upload cache: "Train more" and resuming after a
     restart read it there). Photos are hard-linked where possible (else copied); zips are unpacked. Files,
@@ -209,9 +224,9 @@ def gather_content(
         zips = 0
         for i, item in enumerate(files):
             src = Path(item)
-            check_stop(stop, "gathering the content photos")
+            check_cancel(cancel, "gathering the content photos")
             if is_zip_path(src):
-                paths.extend(unpack_zip(src, dest / f"zip-{zips}", budget=budget, stop=stop))
+                paths.extend(unpack_zip(src, dest / f"zip-{zips}", budget=budget, cancel=cancel))
                 zips += 1
                 continue
             shown = _safe(src.name)
@@ -244,15 +259,19 @@ def _hidden(name: str) -> bool:
 
 
 def resolve_content(
-    content: ContentSpec, what: str = "content", unzip_to: str | os.PathLike[str] | None = None,
-    *, budget: Budget | None = None, stop: StopLike = None,
-) -> list[Path]:  # fmt: skip
+    content: ContentSpec,
+    what: str = "content",
+    unzip_to: str | os.PathLike[str] | None = None,
+    *,
+    budget: Budget | None = None,
+    cancel: Flag | None = None,
+) -> list[Path]:
     """A folder, one file, a list of files, or None (built-in set) -> list of image paths, checked.
 
     ``what`` names the items in error messages ("content", "input"). Zip files are unpacked into numbered
     folders under ``unzip_to`` (see :func:`unpack_zip`); without it a zip is an error. All the zips share one
     ``budget`` (default: :data:`ZIP_MAX_FILES` images and :data:`ZIP_MAX_BYTES` bytes in all); when one is
-    refused or ``stop`` is set, the zips unpacked before it are removed too.
+    refused or ``cancel`` is set, the zips unpacked before it are removed too.
     """
     if content is None:
         return builtin_content()
@@ -270,7 +289,7 @@ def resolve_content(
                     raise StudioError(f"{what} {path} is a zip file; unpack it first")
                 folder = Path(unzip_to) / f"zip-{len(unpacked)}"
                 unpacked.append(folder)
-                paths.extend(unpack_zip(path, folder, budget=budget, stop=stop))
+                paths.extend(unpack_zip(path, folder, budget=budget, cancel=cancel))
             elif path.is_dir():
                 found = sorted(p for p in path.iterdir() if p.is_file() and is_image_path(p))
                 if not found:
@@ -301,16 +320,16 @@ def _square(path: Path, size: int) -> np.ndarray:
     return np.asarray(pil.crop((left, top, left + size, top + size)))
 
 
-def load_pool(paths: list[Path], crop: int, device: torch.device, stop: StopLike = None) -> torch.Tensor:
+def load_pool(paths: list[Path], crop: int, device: torch.device, cancel: Flag | None = None) -> torch.Tensor:
     """All content images as one (N, 3, P, P) uint8 tensor on ``device``, P = 1.25 * crop.
 
-    ``stop`` is polled before each photo is decoded: a stopped request waits for one decode at most.
+    ``cancel`` is polled before each photo is decoded: a stopped request waits for one decode at most.
     """
     size = int(round(crop * POOL_SCALE))
     workers = min(8, os.cpu_count() or 1)
 
     def square(path: Path) -> np.ndarray:
-        check_stop(stop, "decoding the content photos")
+        check_cancel(cancel, "decoding the content photos")
         return _square(path, size)
 
     with ThreadPoolExecutor(workers) as pool:  # PIL releases the GIL while decoding

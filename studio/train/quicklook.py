@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import torch
@@ -27,22 +27,41 @@ from studio.config import STUDIO_RECIPE, check_int, check_number, style_long_sid
 from studio.device import resolve_device
 from studio.errors import StudioError
 from studio.io.images import ImageLike, load_rgb, resize_long, to_tensor
+from studio.nn.losses import PerceptualLoss
 from studio.nn.lossnet import load_vgg
+from studio.progress import Event, Flag, check_cancel, wants_stop
 from studio.train.trainer import loss_for
 
 
-@dataclass(frozen=True)
-class QuickLookProgress:
+@dataclass(frozen=True, slots=True)
+class QuickLookProgress(Event):
     """One report: the step, losses, seconds so far and (at reports) the current image."""
 
     iteration: int
-    total: int
+    # the field is Event.total itself: field() keeps the base's property from being read as a default, and
+    # the slot shadows that property
+    total: int = field()
     loss: float
     style_loss: float
     content_loss: float
     elapsed: float
     image: Image.Image | None
     settled: bool = False  # this is the last report because the image stopped changing (``settle``)
+
+    @property
+    def done(self) -> int:
+        return self.iteration
+
+
+@dataclass(frozen=True)
+class _Steps:
+    """How many steps, for how long, how often to report, when the image counts as settled."""
+
+    iterations: int
+    max_seconds: float | None
+    report_interval: int
+    settle: float | None
+    start: float  # time.perf_counter() at the request's start: the time limit counts from it
 
 
 def quicklook(
@@ -59,6 +78,7 @@ def quicklook(
     report_interval: int = 10,
     loss_network: str = "hed",
     settle: float | None = None,
+    cancel: Flag | None = None,
 ) -> Image.Image:
     """Stylize ``content`` with ``style`` by optimisation, without training; returns a PIL image.
 
@@ -70,64 +90,92 @@ def quicklook(
             stop early (the image so far is returned).
         settle: stop when, over a report interval, the image changes per step by less than this fraction of
             how much it changed per step over the first interval (mean absolute pixel change); e.g. 0.3.
+        cancel: a flag (:mod:`studio.progress`) polled between steps: set, the image so far is returned; set
+            before the first step, :class:`~studio.progress.Cancelled` is raised.
     """
     dev = resolve_device(device)
     cpu = dev.type == "cpu"
     size = (256 if cpu else 512) if size is None else size
     iterations = (100 if cpu else 200) if iterations is None else iterations
     max_seconds = (60.0 if cpu else None) if max_seconds is None else max_seconds
-    start = time.perf_counter()  # the time limit counts from the request: decoding is part of it
-    check_number("style_strength", style_strength, 1, 10)
-    check_int("size", size, 64, 2048)
-    check_int("iterations", iterations, 1, 10_000)
-    check_int("report_interval", report_interval, 1, 10_000)
-    if max_seconds is not None:
-        check_number("max_seconds", max_seconds, 0.0, 3600.0)
-    if settle is not None:
-        check_number("settle", settle, 0.0, 1.0)
+    steps = _Steps(iterations, max_seconds, report_interval, settle, time.perf_counter())  # decoding counts too
+    _check_arguments(style_strength, size, steps)
     long_side = style_long_side(style_density)  # validates the density
+    check_cancel(cancel, "decoding the images")
     style_rgb, _ = load_rgb(style, "style", size_hint=long_side)  # large files are decoded smaller
     content_rgb, _ = load_rgb(content, "content", size_hint=size)
     if style_rgb.shape[0] < 16 or style_rgb.shape[1] < 16:
         h, w = style_rgb.shape[:2]
         raise StudioError(f"the style image is too small ({w}x{h}); use one of 16 px or more")
-
-    recipe = STUDIO_RECIPE
+    check_cancel(cancel, "loading the loss network")
     vgg = load_vgg(loss_network, dev)
     x = resize_long(to_tensor(content_rgb), size).to(dev)  # (1, 3, H, W) in [0, 1]
-    loss_fn = loss_for(vgg, recipe, [resize_long(to_tensor(style_rgb), long_side).to(dev)], [style_strength])
-    one = torch.ones(1, 1, device=dev)
+    loss_fn = loss_for(vgg, STUDIO_RECIPE, [resize_long(to_tensor(style_rgb), long_side).to(dev)], [style_strength])
+    check_cancel(cancel, "preparing the first step")
+    return _paint(loss_fn, x, steps, on_progress, cancel)
+
+
+def _check_arguments(style_strength: float, size: int, steps: _Steps) -> None:
+    check_number("style_strength", style_strength, 1, 10)
+    check_int("size", size, 64, 2048)
+    check_int("iterations", steps.iterations, 1, 10_000)
+    check_int("report_interval", steps.report_interval, 1, 10_000)
+    if steps.max_seconds is not None:
+        check_number("max_seconds", steps.max_seconds, 0.0, 3600.0)
+    if steps.settle is not None:
+        check_number("settle", steps.settle, 0.0, 1.0)
+
+
+class _Pace:
+    """For ``settle``: how much the image changes per step between reports, against that pace over the first
+    report interval."""
+
+    def __init__(self, z: torch.Tensor, settle: float) -> None:
+        self.settle = settle
+        self.seen, self.seen_at = torch.sigmoid(z.detach()), 0  # the image at the last report
+        self.first: float | None = None
+
+    def settled(self, z: torch.Tensor, step: int, interval: int) -> bool:
+        """At a report's step: whether the image has (nearly) stopped changing."""
+        now = torch.sigmoid(z.detach())
+        pace = (now - self.seen).abs().mean().item() / (step - self.seen_at)  # mean change per step since then
+        self.seen, self.seen_at = now, step
+        self.first = pace if self.first is None else self.first
+        return step > interval and pace < self.settle * self.first
+
+
+def _image(z: torch.Tensor) -> Image.Image:
+    out = torch.sigmoid(z.detach())[0].permute(1, 2, 0).float().cpu().numpy()
+    return Image.fromarray((out * 255 + 0.5).clip(0, 255).astype(np.uint8))
+
+
+def _paint(
+    loss_fn: PerceptualLoss,
+    x: torch.Tensor,
+    steps: _Steps,
+    on_progress: Callable[[QuickLookProgress], bool | None] | None,
+    cancel: Flag | None,
+) -> Image.Image:
+    """Optimise the image's logits from the photo ``x`` (Gatys et al.), reporting as it goes."""
+    one = torch.ones(1, 1, device=x.device)
     z = torch.logit(x.clamp(0.02, 0.98)).detach().requires_grad_()  # start from the photo
     opt = torch.optim.Adam([z], lr=0.05)
-
-    def image() -> Image.Image:
-        out = torch.sigmoid(z.detach())[0].permute(1, 2, 0).float().cpu().numpy()
-        return Image.fromarray((out * 255 + 0.5).clip(0, 255).astype(np.uint8))
-
-    seen, seen_at, first_pace = torch.sigmoid(z.detach()), 0, None  # for ``settle``: the image at the last report
-    step = 0
-    for step in range(1, iterations + 1):
+    pace = _Pace(z, steps.settle) if steps.settle is not None else None
+    interval = steps.report_interval
+    for step in range(1, steps.iterations + 1):
         total, style_loss, content_loss = loss_fn(torch.sigmoid(z), x, one, logits=z)
         opt.zero_grad(set_to_none=True)
         total.backward()
         opt.step()
-        total, style_loss, content_loss = total.detach(), style_loss.detach(), content_loss.detach()
-        elapsed = time.perf_counter() - start
-        last = step == iterations or (max_seconds is not None and elapsed >= max_seconds)
-        settled = False
-        if settle is not None and step % report_interval == 0:
-            now = torch.sigmoid(z.detach())
-            pace = (now - seen).abs().mean().item() / (step - seen_at)  # mean change per step since the last report
-            seen, seen_at = now, step
-            first_pace = pace if first_pace is None else first_pace
-            settled = step > report_interval and pace < settle * first_pace
-            last = last or settled
-        if on_progress is not None and (step % report_interval == 0 or last):
-            report = QuickLookProgress(
-                step, iterations, total.item(), style_loss.item(), content_loss.item(), elapsed, image(), settled
-            )
-            if on_progress(report) is False:
+        elapsed = time.perf_counter() - steps.start
+        last = step == steps.iterations or (steps.max_seconds is not None and elapsed >= steps.max_seconds)
+        settled = pace is not None and step % interval == 0 and pace.settled(z, step, interval)
+        last = last or settled
+        if on_progress is not None and (step % interval == 0 or last):
+            losses = (total.item(), style_loss.item(), content_loss.item())
+            report = QuickLookProgress(step, steps.iterations, *losses, elapsed, _image(z), settled)
+            if wants_stop(on_progress(report)):
                 break
-        if last:
+        if last or (cancel is not None and cancel.is_set()):
             break
-    return image()
+    return _image(z)

@@ -20,10 +20,10 @@ import numpy as np
 import torch
 from PIL import Image
 
-from studio import __version__
 from studio.config import FORMAT_VERSION, TrainConfig
 from studio.errors import StudioError
 from studio.io.fileio import atomic_path, atomic_write_text
+from studio.version import __version__
 
 SESSION_FILE = "session.json"
 CHECKPOINT_FILE = "checkpoint.safetensors"

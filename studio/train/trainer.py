@@ -4,9 +4,10 @@ One :class:`Trainer` is one training run: it validates everything up front, then
 and returns a :class:`~studio.model.StyleModel`. While it runs, from any thread:
 
 * :meth:`Trainer.snapshot` returns a usable model of the current weights (training goes on);
-* :meth:`Trainer.cancel` stops at the next iteration, keeping the last checkpoint; a flag given as
-  ``cancel=`` (e.g. a :class:`~studio.limits.StopFlag` with the request's time limit) also stops the slow
-  steps before training (unpacking, decoding, loading), which then raise :class:`~studio.limits.Stopped`;
+* :meth:`Trainer.cancel` (or ``on_progress`` returning False) stops at the next iteration, keeping the last
+  checkpoint; a flag given as ``cancel=`` (e.g. a :class:`~studio.progress.CancelToken` with the request's time
+  limit) does too, and also stops the slow steps before training (unpacking, decoding, loading), which then
+  raise :class:`~studio.progress.Cancelled` (see :mod:`studio.progress`);
 * :meth:`Trainer.release` frees what a finished run holds (weights, optimizer, decoded images).
 
 With a session directory (:mod:`studio.train.session`), checkpoints are written every ``checkpoint_interval``
@@ -19,6 +20,7 @@ like it. Speed: content crops are made on the device (:mod:`studio.train.content
 on CUDA with fused Adam from a CUDA graph (:mod:`studio.train.step`), and the loop never waits for the device:
 losses are summed on the device and a report's numbers and preview image are copied back asynchronously and
 handed to ``on_progress`` once the copy has landed (so reports trail the GPU by at most one interval).
+:class:`TrainOptions` switches these off, for benchmarks and profiling.
 
 :func:`start_network`, :func:`loss_for` and :func:`make_optimizer` are the pieces a run is made of; the bank
 trainer (:mod:`studio.train.bank`) builds many runs at once from the same pieces.
@@ -46,9 +48,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from studio import __version__
 from studio.config import (
     DENSITY_RANGE,
+    RECIPES,
     LossRecipe,
     ModelConfig,
     NetworkConfig,
@@ -59,11 +61,11 @@ from studio.config import (
 from studio.device import resolve_device, training_autocast_dtype
 from studio.errors import StudioError
 from studio.io.images import ImageLike, load_rgb, resize_long, to_tensor
-from studio.limits import Stopped, check_stop
 from studio.model import StyleModel
 from studio.nn.losses import PerceptualLoss, style_targets
 from studio.nn.lossnet import VGGFeatures, load_vgg
 from studio.nn.networks import TransformerNet, build_network
+from studio.progress import Cancelled, CancelToken, Event, Flag, check_cancel, wants_stop
 from studio.train.content import ContentSpec, builtin_content, is_zip_path, load_pool, random_crops, resolve_content
 from studio.train.session import (
     Checkpoint,
@@ -77,12 +79,14 @@ from studio.train.session import (
 )
 from studio.train.start import TEMPERATURE, load_init, style_descriptors
 from studio.train.step import TrainStep, cosine_lr
+from studio.version import __version__
 
 VALIDATION_SIDE = 256
 __all__ = [
     "ImageLike",
     "Progress",
     "ProgressCallback",
+    "TrainOptions",
     "Trainer",
     "default_use_case",
     "describe_seconds",
@@ -98,7 +102,7 @@ __all__ = [
 
 
 @dataclass(frozen=True)
-class Progress:
+class Progress(Event):
     """One progress report: what a UI shows every ``report_interval`` iterations."""
 
     iteration: int
@@ -108,8 +112,26 @@ class Progress:
     elapsed: float  # seconds since this run started
     image: Image.Image | None  # the validation image stylized with the current weights
 
+    @property
+    def done(self) -> int:
+        return self.iteration
 
+    @property
+    def total(self) -> int:
+        return self.iterations
+
+
+# returning False stops the run, as Trainer.cancel() does (studio.progress.wants_stop)
 ProgressCallback = Callable[[Progress], Any]
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    """How a run executes, apart from what it trains (:class:`~studio.config.TrainConfig`): switches that
+    benchmarks and profiling turn off to measure what each one brings. The defaults are what the studio ships.
+    """
+
+    cuda_graph: bool = True  # on CUDA, replay each step from a CUDA graph (studio.train.step); off: eager steps
 
 
 # --- how long a run takes ---------------------------------------------------------------------------------------
@@ -271,11 +293,13 @@ def _names(names: Sequence[str], count: int) -> list[str]:
 
 
 def load_styles(
-    style_images: ImageLike | Sequence[ImageLike], style_names: Sequence[str] | None, limit: int = 64,
-    stop: Any = None,
-) -> tuple[list[np.ndarray], list[str]]:  # fmt: skip
-    """Style images (one or a list) -> their RGB arrays and unique names. ``stop`` (an Event-like flag) is
-    polled before each image is decoded."""
+    style_images: ImageLike | Sequence[ImageLike],
+    style_names: Sequence[str] | None,
+    limit: int = 64,
+    cancel: Flag | None = None,
+) -> tuple[list[np.ndarray], list[str]]:
+    """Style images (one or a list) -> their RGB arrays and unique names. ``cancel`` is polled before each
+    image is decoded (:func:`~studio.progress.check_cancel`)."""
     single = isinstance(style_images, str | os.PathLike | Image.Image | np.ndarray)
     items = [style_images] if single else list(style_images)  # type: ignore[arg-type]
     if not items:
@@ -284,7 +308,7 @@ def load_styles(
         raise StudioError(f"at most {limit} styles in one model, got {len(items)}")
 
     def load(i: int, item: ImageLike) -> tuple[np.ndarray, str]:
-        check_stop(stop, "decoding the style images")
+        check_cancel(cancel, "decoding the style images")
         # no density shows a style image larger than this: bigger files are decoded at a reduced scale
         return load_rgb(item, f"style-{i + 1}", size_hint=style_long_side(DENSITY_RANGE[0]))
 
@@ -294,12 +318,49 @@ def load_styles(
     return arrays, names
 
 
+@dataclass
+class _Loop:
+    """What a run's iterations use, prepared once per :meth:`Trainer.run`."""
+
+    step: TrainStep
+    pool: torch.Tensor  # the content photos on the device (studio.train.content.load_pool)
+    val: torch.Tensor  # the validation image, (1, 3, h, w)
+    val_styles: torch.Tensor  # the styles a report shows it in, one-hot rows
+
+
+@dataclass
+class _Report:
+    """A report on its way from the device: its copies land by ``event`` (None off CUDA: already there)."""
+
+    iteration: int
+    losses: torch.Tensor  # (style, content), on the host
+    pixels: torch.Tensor  # the validation strip, (h, w, 3) uint8 on the host
+    event: Any
+    elapsed: float
+
+
+class _RunStop(CancelToken):
+    """A run's stop: its own (:meth:`Trainer.cancel`, a progress callback's False) or its caller's ``cancel``
+    flag. Checked, the caller's flag speaks first, so a time limit's message names the limit."""
+
+    def __init__(self, outer: Flag | None) -> None:
+        super().__init__()
+        self.outer = outer
+
+    def is_set(self) -> bool:
+        return super().is_set() or (self.outer is not None and self.outer.is_set())
+
+    def check(self, what: str = "") -> None:
+        check_cancel(self.outer, what)
+        super().check(what)
+
+
 class Trainer:
     """One training run. See :func:`studio.create` for the arguments.
 
     ``start`` is the weights file to start from (default: the studio's pre-trained start for the use case).
-    ``cancel``: a ``threading.Event``-like flag that stops the run (see the module's docstring); set, it also
-    stops this constructor (:class:`~studio.limits.Stopped`).
+    ``cancel``: a flag that stops the run (see the module's docstring); set, it also stops this constructor
+    (:class:`~studio.progress.Cancelled`). ``options``: how the run executes (:class:`TrainOptions`).
     """
 
     MAX_STYLES = 64
@@ -316,11 +377,13 @@ class Trainer:
         recipe: LossRecipe | None = None,
         style_names: Sequence[str] | None = None,
         start: str | os.PathLike[str] | None = None,
-        cancel: Any = None,
+        cancel: Flag | None = None,
+        options: TrainOptions | None = None,
         _resuming: bool = False,
     ) -> None:
         # first: Stop works while the images below are unpacked and decoded
-        self._cancel: Any = cancel if cancel is not None else threading.Event()
+        self._cancel = _RunStop(cancel)
+        self.options = options or TrainOptions()
         self.config = config or TrainConfig()
         self.recipe = recipe or self.config.loss_recipe
         self.device = resolve_device(device)
@@ -333,9 +396,9 @@ class Trainer:
         self._unzipped: tempfile.TemporaryDirectory[str] | None = None
         if self.session_dir is not None and not _resuming:
             check_new_session(self.session_dir)
-        self.content_paths = resolve_content(content, unzip_to=self._unzip_folder(content), stop=self._cancel)
+        self.content_paths = resolve_content(content, unzip_to=self._unzip_folder(content), cancel=self._cancel)
         self.content_is_builtin = content is None
-        check_stop(self._cancel, "decoding the validation image")
+        check_cancel(self._cancel, "decoding the validation image")
         if validation is not None:
             self.validation_array, _ = load_rgb(validation, "validation")
         else:
@@ -353,7 +416,6 @@ class Trainer:
         self.cancelled = False
         self.running = False
         self._first = 0  # the iteration this run() started at
-        self.use_cuda_graph = True  # benchmarks switch it off to measure its effect
 
     def _unzip_folder(self, content: ContentSpec) -> Path | None:
         """Where zipped content is unpacked: inside the session (so resuming finds it), else a temporary
@@ -377,7 +439,8 @@ class Trainer:
 
     # --- control from other threads --------------------------------------------------------------------------
     def cancel(self) -> None:
-        """Stop at the next iteration; :meth:`run` then saves a checkpoint and returns the model so far."""
+        """Stop at the next iteration; :meth:`run` then saves a checkpoint and returns the model so far
+        (before the first iteration it raises :class:`~studio.progress.Cancelled`: nothing was trained)."""
         self._cancel.set()
 
     def release(self) -> None:
@@ -436,25 +499,46 @@ class Trainer:
     def _run(self, on_progress: ProgressCallback | None) -> StyleModel:
         if self.iteration >= self.target:
             raise StudioError(f"nothing to train: the session is already at iteration {self.iteration}")
-        cfg, recipe, dev = self.config, self.recipe, self.device
-        check_stop(self._cancel, "preparing the run")
+        loop = self._prepare()
+        net = self._net
+        assert net is not None
+        net.set_spike_limit(self.recipe.spike_limit if self.recipe.spike_weight > 0 else None)
+        matmul_precision = torch.get_float32_matmul_precision()
+        torch.set_float32_matmul_precision("high")  # TF32 for the fp32 Gram matrices
+        try:
+            last_checkpoint = self._iterate(loop, on_progress)
+        finally:
+            torch.set_float32_matmul_precision(matmul_precision)
+            net.set_spike_limit(None)
+        self.cancelled = self._cancel.is_set()
+        if self.cancelled and self.iteration == self._first:  # stopped between the checks and the first step
+            raise Cancelled("stopped before the first iteration: nothing was trained")
+        if self.session_dir is not None and self.iteration != last_checkpoint:
+            self._save_checkpoint()
+        return self.snapshot()
+
+    def _prepare(self) -> _Loop:
+        """Everything the iterations need, Stop polled between the slow steps: the session on disk, the loss
+        network and the style targets, the content photos, the network and its step."""
+        cfg, dev = self.config, self.device
+        check_cancel(self._cancel, "preparing the run")
         if self.session_dir is not None:
             write_session(
                 self.session_dir,
                 config=cfg,
-                recipe=recipe.name,
+                recipe=self.recipe.name,
                 style_arrays=self.style_arrays,
                 style_names=self.style_names,
                 validation=self.validation_image,
                 content=None if self.content_is_builtin else self.content_paths,
                 target=self.target,
             )
-        check_stop(self._cancel, "loading the loss network")
+        check_cancel(self._cancel, "loading the loss network")
         vgg = load_vgg(cfg.loss_network, dev)
         styles = style_tensors(self.style_arrays, self.densities, dev)
-        loss_fn = loss_for(vgg, recipe, styles, self.strengths)
-        check_stop(self._cancel, "decoding the content photos")
-        pool = load_pool(self.content_paths, cfg.crop_size, dev, stop=self._cancel)
+        loss_fn = loss_for(vgg, self.recipe, styles, self.strengths)
+        check_cancel(self._cancel, "decoding the content photos")
+        pool = load_pool(self.content_paths, cfg.crop_size, dev, cancel=self._cancel)
         val = resize_long(to_tensor(self.validation_array), VALIDATION_SIDE, multiple=4).to(dev)
         num_styles = self.network_config.num_styles
         val_styles = torch.eye(num_styles, device=dev)[: min(num_styles, 4)]
@@ -462,64 +546,75 @@ class Trainer:
             # a checkpoint replaces the start's weights: no need to pick its per-style parameters
             wanted = cfg.init == "pretrained" and self._checkpoint is None
             self._init_state(style_descriptors(vgg, styles) if wanted else None)
-        net, opt, gen = self._net, self._optimizer, self._generator
-        assert net is not None and opt is not None and gen is not None
-        check_stop(self._cancel, "preparing the first iteration")
+        check_cancel(self._cancel, "preparing the first iteration")
+        return _Loop(self._make_step(loss_fn), pool, val, val_styles)
 
-        stability = recipe.video_stability_weight if cfg.use_case == "video" else 0.0
+    def _make_step(self, loss_fn: PerceptualLoss) -> TrainStep:
+        net, opt = self._net, self._optimizer
+        assert net is not None and opt is not None
         forward = step_forward(
-            lambda x, s: net(x, s, return_logits=True), loss_fn, recipe, dev, net.spike_penalty, stability
+            lambda x, s: net(x, s, return_logits=True),
+            loss_fn,
+            self.recipe,
+            self.device,
+            net.spike_penalty,
+            self._stability,
         )
-        net.set_spike_limit(recipe.spike_limit if recipe.spike_weight > 0 else None)
-        stepper = TrainStep(
-            torch.compile(forward) if cfg.compile else forward, opt, dev.type == "cuda" and self.use_cuda_graph
-        )
-        sums = torch.zeros(2, device=dev)
-        pending: list[tuple[int, torch.Tensor, torch.Tensor, Any, float]] = []
+        graph = self.device.type == "cuda" and self.options.cuda_graph
+        return TrainStep(torch.compile(forward) if self.config.compile else forward, opt, graph)
+
+    @property
+    def _stability(self) -> float:
+        """Gupta et al. 2017's stability loss weight: video models only."""
+        return self.recipe.video_stability_weight if self.config.use_case == "video" else 0.0
+
+    def _batch(self, pool: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """One iteration's content crops and one-hot styles (crops then noisy copies with the stability loss)."""
+        cfg, dev, gen = self.config, self.device, self._generator
+        assert gen is not None
+        content = random_crops(pool, cfg.batch_size, cfg.crop_size, gen)
+        num_styles = self.network_config.num_styles
+        if num_styles == 1:
+            style = torch.ones(cfg.batch_size, 1, device=dev)
+        else:
+            pick = torch.randint(num_styles, (cfg.batch_size,), device=dev, generator=gen)
+            style = F.one_hot(pick, num_styles).float()
+        if self._stability > 0:  # noise drawn from the run's generator: seeded runs stay reproducible
+            noise = torch.randn(content.shape, generator=gen, device=dev) * self.recipe.stability_noise
+            content = torch.cat([content, (content + noise).clamp(0, 1)])
+            style = torch.cat([style, style])
+        return content, style
+
+    def _iterate(self, loop: _Loop, on_progress: ProgressCallback | None) -> int:
+        """Train until the target or a stop, reporting and checkpointing; returns the last checkpoint's
+        iteration."""
+        cfg = self.config
+        sums = torch.zeros(2, device=self.device)
+        pending: list[_Report] = []
         start_time = time.perf_counter()
         since_report = 0
         last_checkpoint = self.iteration
-        matmul_precision = torch.get_float32_matmul_precision()
-        torch.set_float32_matmul_precision("high")  # TF32 for the fp32 Gram matrices
-        try:
-            while self.iteration < self.target and not self._cancel.is_set():
-                content = random_crops(pool, cfg.batch_size, cfg.crop_size, gen)
-                if num_styles == 1:
-                    style = torch.ones(cfg.batch_size, 1, device=dev)
-                else:
-                    pick = torch.randint(num_styles, (cfg.batch_size,), device=dev, generator=gen)
-                    style = F.one_hot(pick, num_styles).float()
-                if stability > 0:  # noise drawn from the run's generator: seeded runs stay reproducible
-                    noise = torch.randn(content.shape, generator=gen, device=dev) * recipe.stability_noise
-                    content = torch.cat([content, (content + noise).clamp(0, 1)])
-                    style = torch.cat([style, style])
-                with self._lock:
-                    style_loss, content_loss = stepper.step(content, style, self._lr(self.iteration))
-                    self.iteration += 1
-                sums += torch.stack([style_loss.detach().float(), content_loss.detach().float()])
-                since_report += 1
-                if self.iteration % cfg.report_interval == 0 or self.iteration == self.target:
-                    pending.append(self._launch_report(sums / since_report, val, val_styles, start_time))
-                    sums.zero_()
-                    since_report = 0
-                    self._emit_ready(pending, on_progress, wait=dev.type != "cuda")
-                if self.session_dir is not None and self.iteration - last_checkpoint >= cfg.checkpoint_interval:
-                    self._save_checkpoint()
-                    last_checkpoint = self.iteration
-        finally:
-            torch.set_float32_matmul_precision(matmul_precision)
-            net.set_spike_limit(None)
+        while self.iteration < self.target and not self._cancel.is_set():
+            content, style = self._batch(loop.pool)
+            with self._lock:
+                style_loss, content_loss = loop.step.step(content, style, self._lr(self.iteration))
+                self.iteration += 1
+            sums += torch.stack([style_loss.detach().float(), content_loss.detach().float()])
+            since_report += 1
+            if self.iteration % cfg.report_interval == 0 or self.iteration == self.target:
+                pending.append(self._launch_report(sums / since_report, loop.val, loop.val_styles, start_time))
+                sums.zero_()
+                since_report = 0
+                self._emit_ready(pending, on_progress, wait=self.device.type != "cuda")
+            if self.session_dir is not None and self.iteration - last_checkpoint >= cfg.checkpoint_interval:
+                self._save_checkpoint()
+                last_checkpoint = self.iteration
         self._emit_ready(pending, on_progress, wait=True)
-        self.cancelled = self._cancel.is_set()
-        if self.cancelled and self.iteration == self._first:  # stopped between the checks above and the loop
-            raise Stopped("stopped before the first iteration: nothing was trained")
-        if self.session_dir is not None and self.iteration != last_checkpoint:
-            self._save_checkpoint()
-        return self.snapshot()
+        return last_checkpoint
 
     def _launch_report(
         self, losses: torch.Tensor, val: torch.Tensor, val_styles: torch.Tensor, start: float
-    ) -> tuple[int, torch.Tensor, torch.Tensor, Any, float]:
+    ) -> _Report:
         """Queue the report's device work and async copies; nothing here waits for the device."""
         assert self._net is not None
         with torch.no_grad():
@@ -533,20 +628,26 @@ class Trainer:
         if non_blocking:
             event = torch.cuda.Event()
             event.record()
-        return self.iteration, losses_host, pixels_host, event, time.perf_counter() - start
+        return _Report(self.iteration, losses_host, pixels_host, event, time.perf_counter() - start)
 
-    def _emit_ready(self, pending: list, on_progress: ProgressCallback | None, wait: bool) -> None:
+    def _emit_ready(self, pending: list[_Report], on_progress: ProgressCallback | None, wait: bool) -> None:
+        """Hand the reports whose copies have landed (all of them with ``wait``) to ``on_progress``, in order;
+        its False stops the run as :meth:`cancel` does."""
         while pending:
-            iteration, losses, pixels, event, elapsed = pending[0]
-            if event is not None:
+            report = pending[0]
+            if report.event is not None:
                 if wait:
-                    event.synchronize()
-                elif not event.query():
+                    report.event.synchronize()
+                elif not report.event.query():
                     return
             pending.pop(0)
             if on_progress is not None:
-                image = Image.fromarray(pixels.numpy())
-                on_progress(Progress(iteration, self.target, float(losses[0]), float(losses[1]), elapsed, image))
+                losses, image = report.losses, Image.fromarray(report.pixels.numpy())
+                progress = Progress(
+                    report.iteration, self.target, float(losses[0]), float(losses[1]), report.elapsed, image
+                )
+                if wants_stop(on_progress(progress)):
+                    self.cancel()
 
     def _lr(self, iteration: int) -> float:
         start, end, lr_start = self._segment
@@ -603,15 +704,14 @@ class Trainer:
         session_dir: str | os.PathLike[str],
         iterations: int | None = None,
         device: str | torch.device | None = "auto",
-        cancel: Any = None,
+        cancel: Flag | None = None,
+        options: TrainOptions | None = None,
     ) -> Trainer:
         """Pick a session up: finish its planned run, or with ``iterations`` train that many more.
 
         Training more after a finished run restarts the cosine schedule at half the base learning rate: the
-        model is fine-tuned, not shaken up. ``cancel``: as for :class:`Trainer`.
+        model is fine-tuned, not shaken up. ``cancel`` and ``options``: as for :class:`Trainer`.
         """
-        from studio.config import RECIPES
-
         d = Path(session_dir)
         info = read_session(d)
         trainer = cls(
@@ -623,6 +723,7 @@ class Trainer:
             session_dir=d,
             recipe=RECIPES.get(info.recipe),
             cancel=cancel,
+            options=options,
             _resuming=True,
         )
         trainer.style_names = list(info.style_names)  # as saved (file stems may exceed a given name's limit)

@@ -5,12 +5,12 @@
 # then, if the time allows, the quick API tests of tests/test_ui.py on CUDA. Finishes in at most ~235 s of its
 # own (every step has a timeout) and ends with a summary; exits 1 when anything failed.
 #
-#   bash bench/gpu_ui.sh     # ITERATIONS=300, BUDGET=235 (s), PORT=7860, EXPECT_DEVICE=gpu, WHEELS=.gpu/uiwhl
+#   bash bench/gpu_ui.sh     # ITERATIONS=1000, BUDGET=235 (s), PORT=7860, EXPECT_DEVICE=gpu, WHEELS=.gpu/uiwhl
 #
 # (A CPU rehearsal: EXPECT_DEVICE=cpu ITERATIONS=20 WHEELS=<the same wheels for this Python> PATH=<venv>/bin:$PATH.)
 #
 # Carried (ignored) folders: .gpu/uiwhl (what the device lacks for the studio's UI, as cp312 wheels at
-# constraints.txt's versions, ~13 MiB: gradio WITHOUT its browser bundle (templates/frontend assets,
+# constraints.txt's versions, 21 wheels, 6.6 MiB: gradio WITHOUT its browser bundle (templates/frontend assets,
 # templates/node, media samples), which is enough because this check drives the API with gradio_client and
 # never loads the page; no av (36 MB: the Video tab is not exercised) and no coremltools (Core ML is not
 # downloaded)), .gpu/vgg (the loss network in fp16, widened to fp32 by bench/gpu_prelude.sh). The photo is a
@@ -77,13 +77,13 @@ echo "app start: $APPSTART"
 [ "$APPSTART" != FAILED ] && [ "$(left)" -lt 40 ] && SESSION="SESSION: skipped, only $(left) s left"
 
 if [ "$APPSTART" != FAILED ] && [ "$(left)" -ge 40 ]; then
-  echo "== bench/ui_session.py --iterations ${ITERATIONS:-300} ($(left) s left)"
+  echo "== bench/ui_session.py --iterations ${ITERATIONS:-1000} ($(left) s left)"
   nvidia-smi --query-gpu=utilization.gpu,memory.used --format=csv,noheader,nounits -lms 500 >"$R/gpu.csv" 2>&1 &
   SAMPLER=$!
   limit=$(($(left) - 45 > 170 ? 170 : $(left) - 45)) # leaves 45 s for the tests, unless that leaves under 60 s
   limit=$((limit < 60 ? $(left) - 5 : limit))
   set -o pipefail
-  timeout "$limit" python3 bench/ui_session.py --url "http://127.0.0.1:$PORT/" --iterations "${ITERATIONS:-300}" \
+  timeout "$limit" python3 bench/ui_session.py --url "http://127.0.0.1:$PORT/" --iterations "${ITERATIONS:-1000}" \
     --expect-device "${EXPECT_DEVICE:-gpu}" --budget $((limit - 10)) 2>&1 | tee "$OUT/session.log"
   rc=$?
   set +o pipefail

@@ -213,7 +213,7 @@ def run(args: argparse.Namespace, painting: str, style: Path, work: Path) -> int
             assert out[1] and Path(out[1]).is_file(), f"an update without its validation image: {out[1]!r}"
             shown = int(str(out[0]).split()[1])
             seen.append((time.perf_counter() - t0, shown))
-            if snapshot is None and shown >= n // 3:  # early enough that a GPU is still training
+            if snapshot is None:  # at the first report: a GPU finishes soon after, and updates may lag
                 choices, gallery, snap_label = call(s, c, None, api_name="/snapshot", cap=60)
                 keys = [v for _, v in choices["choices"]]
                 assert snap_label.startswith(f"{painting} · snapshot at ") and keys and len(gallery) == 1, snap_label

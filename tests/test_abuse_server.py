@@ -601,9 +601,7 @@ def test_stylize_writes_in_a_request_folder_removed_when_the_request_ends(
     (tmp_path / "tmp").mkdir()
     model = tiny_model()
     with gr.Blocks() as demo:
-        preview_tab.build(
-            [], lambda spec, case, sid: (model, model.stylize), lambda sid: [("Mine", "mine:k")], gr.State(None), []
-        )
+        preview_tab.build([], lambda spec, case, sid: model, lambda sid: [("Mine", "mine:k")], gr.State(None), [])
     stylize = next(f.fn for f in demo.fns.values() if f.api_name == "stylize")
     photo = tmp_path / "photo.png"
     Image.fromarray(synthetic_photo(64, 48, 1)).save(photo)

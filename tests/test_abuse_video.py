@@ -211,7 +211,7 @@ def test_webcam_refuses_oversized_frames_once_per_burst(monkeypatch: pytest.Monk
 
     monkeypatch.setenv("STUDIO_MAX_IMAGE_PIXELS", str(40 * 40))  # tighter than the video limit: it holds
     model = tiny_model()
-    handler = WebcamFrames([], lambda spec, case, sid: (model, model.stylize), lambda sid: [("A", "preset:a")])
+    handler = WebcamFrames([], lambda spec, case, sid: model, lambda sid: [("A", "preset:a")])
     big, small = np.zeros((48, 64, 3), np.uint8), np.zeros((30, 40, 3), np.uint8)
     with pytest.raises(gr.Error, match=r"Camera frame refused \(64x48\): this studio takes frames up to 1,600 pixels"):
         handler(big, "s1", "preset:a", "video", 1.0, False, 480)

@@ -56,8 +56,8 @@ class _Models:
         self._presets: dict[tuple[str, str], studio.StyleModel] = {}
         self._mine: OrderedDict[str, studio.StyleModel] = OrderedDict()
 
-    def get(self, spec: str, use_case: str, session: str | None) -> tuple[studio.StyleModel, Callable[..., Any]]:
-        """(model, its stylize) for ``spec``: "preset:NAME", "preset:all" or "mine:KEY" (a model of ``session``)."""
+    def get(self, spec: str, use_case: str, session: str | None) -> studio.StyleModel:
+        """The model for ``spec``: "preset:NAME", "preset:all" or "mine:KEY" (a model of ``session``)."""
         if spec.startswith("mine:"):
             key = spec.removeprefix("mine:")
             self._store.check(session, key)
@@ -73,7 +73,7 @@ class _Models:
                 if (spec, use_case) not in self._presets:
                     self._presets[(spec, use_case)] = load_spec(spec, use_case)
                 model = self._presets[(spec, use_case)]
-        return model, model.stylize
+        return model
 
 
 def data_folder(path: str | os.PathLike[str] | None = None) -> Path:

@@ -27,7 +27,7 @@ BEFORE = "before"  # the compare choice that shows the photo itself
 BLEND = "blend"  # the style choice that mixes presets with the Styles tab's weights
 NO_PHOTO = "Drop a photo above, or click a sample: the result appears here."
 # (spec, use case, session id) -> (model, stylize); spec is "preset:NAME", "preset:all" or "mine:KEY"
-ModelLoader = Callable[[str, str, "str | None"], tuple[StyleModel, Callable[..., Any]]]
+ModelLoader = Callable[[str, str, "str | None"], StyleModel]
 Choices = Callable[["str | None"], list[tuple[str, str]]]
 # The before/after handle of gr.ImageSlider takes only a mouse or a finger: this makes it a keyboard slider
 # too (Tab to it; arrows, Page Up/Down, Home/End), moving it through the same drag events the mouse sends.
@@ -86,8 +86,8 @@ def pick_model(
     spec: str,
     case: str,
     blend: Sequence[float],
-) -> tuple[StyleModel, Callable[..., Any], object]:
-    """(model, its stylize, style) for a style choice: ``preset:NAME``, ``mine:KEY`` or ``blend``."""
+) -> tuple[StyleModel, object]:
+    """(model, style) for a style choice: ``preset:NAME``, ``mine:KEY`` or ``blend``."""
     if spec not in {v for _, v in choices(sid)}:
         raise refuse(f"unknown style {str(spec)[:100]!r}: pick one of the list (your models, presets, blend)")
     style: object = None
@@ -96,8 +96,7 @@ def pick_model(
         if not style:
             raise refuse("Set at least one blend weight above zero (Styles tab, Blend presets).")
         spec = "preset:all"
-    model, run = load_model(spec, case, sid)
-    return model, run, style
+    return load_model(spec, case, sid), style
 
 
 def style_name(spec: str, label: str) -> str:
@@ -338,11 +337,11 @@ def _steps(
 ) -> Iterator[tuple[Image.Image, bool]]:
     """(picture, final) for one style choice: a draft, then the result. A preset's draft comes from its video
     model (same style, ~15x faster on a CPU); other models draft at a smaller size."""
-    model, run, style = pick_model(catalog, load_model, choices, sid, spec, case, blend)
+    model, style = pick_model(catalog, load_model, choices, sid, spec, case, blend)
     draft = None
     if spec.startswith("preset:") or spec == BLEND:
         draft_spec = "preset:all" if spec == BLEND else spec
-        draft = load_model(draft_spec, "video", sid)[0] if case == "image" else None
+        draft = load_model(draft_spec, "video", sid) if case == "image" else None
     steps = preview(
         model,
         image,
@@ -351,7 +350,6 @@ def _steps(
         preserve_color=bool(keep),
         max_size=int(side),
         draft_model=draft,
-        stylize=run,
         cancel=overtaken,
     )
     for step in steps:

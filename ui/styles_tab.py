@@ -14,7 +14,7 @@ from typing import Any
 import gradio as gr
 from PIL import Image
 
-from studio import Preset, QuickLookProgress
+from studio import Preset, QuickLookProgress, StyleModel
 from studio.io.media import open_image
 from studio.progress import Cancelled
 
@@ -51,7 +51,7 @@ def thumbnail(preset: Preset) -> str:
 def build(
     catalog: Sequence[Preset],
     quicklook: Callable[..., Image.Image],
-    load_model: Callable[..., tuple[Any, Callable[..., Any]]],
+    load_model: Callable[..., StyleModel],
     sample_photo: str | None = None,
 ) -> Styles:
     with gr.Tab("Styles", id="styles"):
@@ -105,10 +105,10 @@ def build(
                 photo.thumbnail((TRY_SIDE, TRY_SIDE), Image.Resampling.LANCZOS)
                 before = _save(photo, folder / "photo.jpg")
                 if preset.name not in cache:  # a draft by the fast model first: the full model takes seconds
-                    _, fast = load_model(f"preset:{preset.name}", "video", None)
+                    fast = load_model(f"preset:{preset.name}", "video", None).stylize
                     draft = _save(fast(photo, max_size=DRAFT_SIDE).resize(photo.size), folder / "draft.jpg")
                     yield f"{text}\n\n*Refining…*", gr.ImageSlider(value=(before, draft), visible=True), spec, shown
-                    _, full = load_model(f"preset:{preset.name}", "image", None)
+                    full = load_model(f"preset:{preset.name}", "image", None).stylize
                     cache[preset.name] = full(photo, max_size=TRY_SIDE)
                 after = _save(cache[preset.name], folder / f"{preset.name}.jpg")
                 yield text, gr.ImageSlider(value=(before, after), visible=True), spec, shown
@@ -265,7 +265,7 @@ def _ending(last: QuickLookProgress | None) -> str:
 
 
 def blend_section(
-    catalog: Sequence[Preset], load_model: Callable[..., tuple[Any, Callable[..., Any]]], sample_photo: str | None
+    catalog: Sequence[Preset], load_model: Callable[..., StyleModel], sample_photo: str | None
 ) -> list[Any]:
     with gr.Accordion("Mix presets", open=False, elem_id="blend"):
         gr.Markdown(
@@ -293,7 +293,7 @@ def blend_section(
         if not mix:
             raise refuse("Set at least one blend weight above zero.")
         with user_errors(photo_path):
-            _, run = load_model("preset:all", "image", None)
+            run = load_model("preset:all", "image", None).stylize
             return run(open_image(photo_path), style=mix, max_size=768)
 
     blend_go.click(on_gpu(60)(blend), [blend_photo, *weights], blend_result, api_name="blend")

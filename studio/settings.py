@@ -161,7 +161,7 @@ SETTINGS: tuple[Setting, ...] = (
         "STUDIO_DATA",
         Path,
         "~/.local/share/style-studio",
-        "the browser studio's data folder: all it writes (`store/`, `sessions/`, `tmp/`; see Data folder)",
+        "the browser studio's data folder: all it writes (`store/`, `sessions/`, `tmp/`, `web/`; see Data folder)",
     ),
     Setting(
         "STUDIO_CACHE",

@@ -125,6 +125,7 @@ def test_webcam_streams_through_the_model(url: str, tmp_path: Path) -> None:
         page = browser.new_context(viewport={"width": 1280, "height": 1000}, permissions=["camera"]).new_page()
         page.goto(url)
         page.get_by_role("tab", name="Webcam").click()
+        page.locator("#cam-where").get_by_text("On the server").click()  # the browser's own path: test_webcam_browser
         camera = page.locator("#cam-in")
         camera.get_by_role("button", name="Click to Access Webcam").click()
         camera.get_by_role("button", name="capture photo").click()  # streaming: starts recording

@@ -300,11 +300,16 @@ def test_studio_refuses_hostile_uploads_and_keeps_serving(studio_server: object,
     with pytest.raises(Exception, match="belongs to another session"):
         client.predict("../../../etc/passwd", "safetensors", api_name="/download")
 
-    # Gradio serves no file outside its upload folder: not the repository, not the system
+    # Gradio serves no file outside its upload folder and the webcam's static ones (ui/web/, the browser's
+    # model files, ONNX Runtime Web): not the repository, not the system, not a step out of a static folder
     base = server.url.rstrip("/")  # type: ignore[attr-defined]
-    for target in ("/etc/passwd", str(Path(__file__).resolve()), str(server.data / "store" / "cache.db")):  # type: ignore[attr-defined]
+    code = Path(__file__).resolve().parents[1] / "ui"
+    targets = ["/etc/passwd", str(Path(__file__).resolve()), str(server.data / "store" / "cache.db")]  # type: ignore[attr-defined]
+    targets += [str(code / "webcam_tab.py"), f"{code}/web/../app.py", f"{code}/web/%2e%2e/app.py"]
+    for target in targets:
         answer = httpx.get(f"{base}/gradio_api/file={target}", timeout=10)
         assert answer.status_code in (403, 404), (target, answer.status_code)
+    assert httpx.get(f"{base}/gradio_api/file={code}/web/webcam.js", timeout=10).status_code == 200  # served
 
     # still serving, nothing written outside the data folder, no partial files inside it
     (_, after), _, _ = stylize("cmyk.jpg")  # type: ignore[misc]

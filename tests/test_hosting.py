@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import types
@@ -11,6 +12,7 @@ import pytest
 
 from studio import StudioError
 from studio.limits import ENV, Limits, limits
+from ui import ortweb
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -58,6 +60,17 @@ def test_space_folder_has_front_matter_and_what_the_sdk_needs(tmp_path: Path, sd
         assert meta["sdk_version"] == gradio.__version__ and meta["app_file"] == "app.py"
         assert (out / "requirements.txt").read_text().split() == ["-c", "constraints.txt", "."]
         assert (out / "weights" / "vgg16-hed-relu4_3.safetensors").stat().st_size > 20_000_000
+        assert "*.wasm filter=lfs" in (out / ".gitattributes").read_text()
+        # the webcam's in-browser runtime, found there by the Space (which never runs ./setup.sh)
+        found = subprocess.run(
+            [sys.executable, "-c", "from ui import ortweb; print(ortweb.installed())"],
+            cwd=out,
+            env={**os.environ, "STUDIO_CACHE": str(tmp_path / "empty-cache")},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        assert Path(found) == out.resolve() / "weights" / f"onnxruntime-web-{ortweb.VERSION}", found
     else:
         assert meta["app_port"] == 7860 and (out / "Dockerfile").is_file()
 

@@ -286,3 +286,28 @@ def test_training_limits_per_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
         assert "nothing was stored" in status and "model (" not in status
     finally:
         demo.close()
+
+
+def test_browser_webcam_gets_one_model_file_and_the_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the page's in-browser webcam is sent for a style choice (ui/web/webcam.js runs it)."""
+    from urllib.parse import unquote
+
+    from conftest import tiny_model
+
+    from ui.webcam_tab import BrowserModels
+
+    models = {"preset:a": tiny_model(seed=1), "preset:b": tiny_model(num_styles=3, seed=2)}
+    names = [("Preset: A", "preset:a"), ("Preset: B", "preset:b")]
+    browser = BrowserModels([], lambda spec, case, sid: models[spec], lambda sid: names, tmp_path / "web")
+    a = browser(None, "preset:a", "video", 0.5, True, 320)
+    assert (a["weights"], a["intensity"], a["preserve"], a["side"], a["label"]) == ([1.0], 0.5, True, 320, "A")
+    path = Path(unquote(a["model"].removeprefix("gradio_api/file=")))
+    assert path.parent == tmp_path / "web" and path.suffix == ".onnx" and path.stat().st_size > 10_000
+    again = browser(None, "preset:a", "video", 1.0, False, 480)  # new settings, the same file
+    assert again["model"] == a["model"] and (again["intensity"], again["preserve"], again["side"]) == (1.0, False, 480)
+    b = browser(None, "preset:b", "video", 1.0, False, 320)
+    assert b["model"] != a["model"] and len(b["weights"]) == 3 and len(list((tmp_path / "web").iterdir())) == 2
+    with pytest.raises(gr.Error, match="unknown style 'preset:nope'"):
+        browser(None, "preset:nope", "video", 1.0, False, 320)
+    monkeypatch.setenv("STUDIO_CACHE", str(tmp_path / "no-runtime"))  # not installed: the page falls back
+    assert browser(None, "preset:a", "video", 1.0, False, 320)["ortBase"] is None

@@ -79,7 +79,8 @@ class _Models:
 def data_folder(path: str | os.PathLike[str] | None = None) -> Path:
     """Where the studio keeps what outlives a request: ``path``, else ``STUDIO_DATA`` (default
     ``~/.local/share/style-studio``). Holds ``store/`` (session models), ``sessions/`` (training checkpoints,
-    so a restarted studio resumes them) and ``tmp/`` (uploads and results, when run by :func:`launch`)."""
+    so a restarted studio resumes them), ``tmp/`` (uploads and results, when run by :func:`launch`) and ``web/``
+    (the webcam's model files for the browser)."""
     folder = Path(path) if path else folders().data
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -115,7 +116,7 @@ def build_app(data_dir: str | os.PathLike[str] | None = None) -> gr.Blocks:
             choice, compare = preview_tab.build(catalog, models.get, choices, session, weights)
             output_tab.build(store, session, shared["models"])
             video_style = video_tab.build(catalog, models.get, choices, session, weights, fixed)
-            cam_style = webcam_tab.build(catalog, models.get, choices, session, weights, fixed)
+            cam_style = webcam_tab.build(catalog, models.get, choices, session, weights, fixed, data / "web")
         styles_tab.lead_to(styles, tabs, choice)  # a picked preset goes on to Preview
         lists = StyleLists(choice, compare, video_style, cam_style)
         show_stored_models(store, choices, shared, lists)

@@ -344,6 +344,16 @@ class _FoldedNorm(nn.Module):
         return F.instance_norm(x, weight=gamma, bias=beta, eps=self.norm.eps)
 
 
+def fold_norms(net: nn.Module) -> None:
+    """Rewrite ``net``'s conditional instance norms in place as :class:`_FoldedNorm` (one style per call,
+    one InstanceNormalization node each when exported to ONNX). For a copy of a network: the onnxruntime
+    engine's here, the browser's (:mod:`studio.export.web`)."""
+    for module in list(net.modules()):
+        for name, child in list(module.named_children()):
+            if isinstance(child, CondInstanceNorm):
+                setattr(module, name, _FoldedNorm(child))
+
+
 class OnnxRuntimeNet:
     """A network (as the frame engine rewrote it, or as it is) run by an onnxruntime session on the CPU:
     ``(x, style) -> y`` like the module, on CPU tensors. The frame engine's CPU path; ``bench/video_arch.py``
@@ -359,10 +369,7 @@ class OnnxRuntimeNet:
         import onnxruntime as ort
 
         net = copy.deepcopy(net)
-        for module in list(net.modules()):
-            for name, child in list(module.named_children()):
-                if isinstance(child, CondInstanceNorm):
-                    setattr(module, name, _FoldedNorm(child))
+        fold_norms(net)
         x = torch.rand(1, 3, 64, 64)
         style = torch.full((1, num_styles), 1.0 / num_styles)
         buffer = io.BytesIO()

@@ -126,12 +126,12 @@ def blend(stylized: torch.Tensor, original: torch.Tensor, intensity: float) -> t
     return original + (stylized - original) * intensity
 
 
-_RGB2YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
+RGB2YIQ = torch.tensor([[0.299, 0.587, 0.114], [0.596, -0.274, -0.322], [0.211, -0.523, 0.312]])
 
 
 def preserve_color(stylized: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
     """Luminance from ``stylized``, chrominance from ``original`` (YIQ; Gatys et al. 2016)."""
-    m = _RGB2YIQ.to(stylized.device)
+    m = RGB2YIQ.to(stylized.device)
     yiq_s = torch.einsum("ij,bjhw->bihw", m, stylized)
     yiq_o = torch.einsum("ij,bjhw->bihw", m, original)
     mixed = torch.cat([yiq_s[:, :1], yiq_o[:, 1:]], dim=1)

@@ -161,6 +161,10 @@ def test_a_blend_changes_without_a_new_model_file(browser_page: object) -> None:
     )
     assert page.evaluate("window.studioWebcam.settings.model") == first  # type: ignore[attr-defined]
     weights = page.evaluate("window.studioWebcam.settings.weights")  # type: ignore[attr-defined]
+    # leaving the tab stopped the camera (the cores go to the tab shown); Start goes on with the new blend
+    assert page.evaluate("window.studioWebcam.running") is False  # type: ignore[attr-defined]
+    assert "left the Webcam tab" in page.locator("#cam-local .wl-note").inner_text()  # type: ignore[attr-defined]
+    page.locator("#cam-local .wl-start").click()  # type: ignore[attr-defined]
     _frames_after(page, 3)
     camera, shown = _pair(page)
     mix = {names[i]: w for i, w in enumerate(weights) if w > 0}

@@ -260,6 +260,10 @@ export class Webcam {
 
   pump() {
     if (!this.running) return;
+    if (this.root.offsetParent === null) {
+      // another tab of the studio is shown: free the camera and the cores for it
+      return this.stop("Stopped when you left the Webcam tab: Start again to go on.");
+    }
     const s = this.settings;
     const free = this.workers.find((slot) => slot.ready && !slot.busy);
     if (free && s?.model === this.loadedModel && this.video.videoWidth) {

@@ -51,3 +51,10 @@ def test_fast_frame_engine_matches_eager_within_fp16() -> None:
             assert np.abs(want - got).max() <= 2 and np.abs(want - got).mean() < 0.2, (use_case, options)
         photo = model.stylize(frames[0], style={0: 0.5, 1: 0.5}, intensity=0.6)
         assert np.abs(fast(frames[0]).astype(int) - photo).max() <= 2
+
+
+def test_warm_up_runs_a_throwaway_training_on_cuda() -> None:
+    """What a GPU studio runs in the background at start (ui.app.start_warm_up)."""
+    from studio.train.warmup import warm_up
+
+    assert warm_up("cuda", ["image", "video"]) > 0

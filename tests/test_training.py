@@ -282,3 +282,11 @@ def test_time_estimates_scale_with_the_work_and_read_well() -> None:
         "about 6 min",
         "about 1 h 40 min",
     ]
+
+
+def test_warm_up_is_for_cuda_only_and_checks_its_use_cases() -> None:
+    from studio.train.warmup import warm_up
+
+    assert warm_up("cpu") == 0.0  # nothing to load ahead on a CPU: no training is run
+    with pytest.raises(StudioError, match="use_case"):
+        warm_up("cpu", ["photo"])

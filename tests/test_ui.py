@@ -311,3 +311,14 @@ def test_browser_webcam_gets_one_model_file_and_the_settings(tmp_path: Path, mon
         browser(None, "preset:nope", "video", 1.0, False, 320)
     monkeypatch.setenv("STUDIO_CACHE", str(tmp_path / "no-runtime"))  # not installed: the page falls back
     assert browser(None, "preset:a", "video", 1.0, False, 320)["ortBase"] is None
+
+
+def test_no_warm_up_thread_without_a_gpu() -> None:
+    import torch
+
+    from ui.app import start_warm_up
+
+    thread = start_warm_up()
+    assert (thread is None) == (not torch.cuda.is_available())  # on CUDA: a background warm-up (test_gpu.py)
+    if thread is not None:
+        thread.join()

@@ -24,6 +24,7 @@ from studio.limits import limits
 from studio.presets import load_spec
 from studio.settings import check_all, folders
 from studio.train.content import builtin_content
+from studio.train.warmup import warm_up
 
 from . import output_tab, preview_tab, styles_tab, train_tab, video_tab, webcam_tab
 from .common import PAGE_CSS, refuse_quietly
@@ -245,11 +246,40 @@ def launch() -> None:
     tempfile.tempdir = str(tmp)  # the engine's and the tabs' temporary files
     os.environ["GRADIO_TEMP_DIR"] = str(tmp / "gradio")  # uploads and the results Gradio serves
     demo = build_app(data)
+    start_warm_up()
     demo.queue(default_concurrency_limit=2).launch(
         server_name=os.environ.get("GRADIO_SERVER_NAME", "0.0.0.0"),
         server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")),
         max_file_size=bounds.upload_bytes,
     )
+
+
+def start_warm_up() -> threading.Thread | None:
+    """On a CUDA GPU of its own (not ZeroGPU's, lent per call), pay the first training's one-off costs in the
+    background while the page loads (:func:`studio.train.warmup.warm_up`); returns the thread, if any."""
+    import torch
+
+    if not torch.cuda.is_available() or _on_zerogpu():
+        return None
+
+    def run() -> None:
+        try:
+            took = warm_up()
+            logging.getLogger("studio.ui").info("GPU warmed up for training in %.1f s", took)
+        except Exception as exc:  # a failed warm-up costs the first user a few seconds, nothing more
+            logging.getLogger("studio.ui").warning("GPU warm-up failed: %s", exc)
+
+    thread = threading.Thread(target=run, name="studio-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def _on_zerogpu() -> bool:
+    try:
+        import spaces  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def process_tmp(root: Path) -> Path:

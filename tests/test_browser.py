@@ -115,25 +115,3 @@ def test_train_survive_a_crash_resume_and_download(tmp_path: Path) -> None:
         finally:
             browser.close()
             server.stop()
-
-
-def test_webcam_streams_through_the_model(url: str, tmp_path: Path) -> None:
-    """Chromium's fake camera (a moving test pattern) streamed through a preset, in the real page."""
-    fake = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + fake)
-        page = browser.new_context(viewport={"width": 1280, "height": 1000}, permissions=["camera"]).new_page()
-        page.goto(url)
-        page.get_by_role("tab", name="Webcam").click()
-        page.locator("#cam-where").get_by_text("On the server").click()  # the browser's own path: test_webcam_browser
-        camera = page.locator("#cam-in")
-        camera.get_by_role("button", name="Click to Access Webcam").click()
-        camera.get_by_role("button", name="capture photo").click()  # streaming: starts recording
-        page.locator("#cam-out img").first.wait_for(state="visible", timeout=60_000)
-        first = page.locator("#cam-out img").first.get_attribute("src")
-        page.wait_for_function(
-            "src => document.querySelector('#cam-out img')?.getAttribute('src') !== src", arg=first, timeout=30_000
-        )  # a second stylized frame replaced the first: it streams
-        page.screenshot(path=str(tmp_path / "webcam.png"), full_page=True)
-        print(f"screenshot: {tmp_path / 'webcam.png'}")
-        browser.close()

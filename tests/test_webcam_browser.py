@@ -176,7 +176,8 @@ def test_a_blend_changes_without_a_new_model_file(browser_page: object) -> None:
 
 # V8 without its compilers has no WebAssembly (--noexpose_wasm no longer hides it in Chromium 156)
 @pytest.mark.parametrize("browser_page", [["--js-flags=--jitless"]], indirect=True)
-def test_without_webassembly_the_server_streams(browser_page: object) -> None:
+def test_without_webassembly_the_server_streams(browser_page: object, tmp_path: Path) -> None:
+    """The fallback, and the server's stream itself in the real page (Gradio's streaming webcam component)."""
     page = browser_page
     assert page.evaluate("typeof WebAssembly") == "undefined"  # type: ignore[attr-defined]
     note = page.locator("#cam-local .wl-note")  # type: ignore[attr-defined]
@@ -187,6 +188,11 @@ def test_without_webassembly_the_server_streams(browser_page: object) -> None:
     camera.get_by_role("button", name="Click to Access Webcam").click()
     camera.get_by_role("button", name="capture photo").click()  # streaming: starts recording
     page.locator("#cam-out img").first.wait_for(state="visible", timeout=60_000)  # type: ignore[attr-defined]
+    first = page.locator("#cam-out img").first.get_attribute("src")  # type: ignore[attr-defined]
+    page.wait_for_function(  # type: ignore[attr-defined]
+        "src => document.querySelector('#cam-out img')?.getAttribute('src') !== src", arg=first, timeout=30_000
+    )  # a second stylized frame replaced the first: it streams
+    page.screenshot(path=str(tmp_path / "webcam-server.png"), full_page=True)  # type: ignore[attr-defined]
 
 
 # SwiftShader's WebGPU (Chromium's CPU implementation): slow, but the same WebGPU backend of ONNX Runtime Web

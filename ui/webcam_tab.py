@@ -48,6 +48,7 @@ KEPT = 16  # frame engines kept (one per session and style)
 WARN_EVERY = 10.0  # seconds between two "frame too large" messages to one session (the stream goes on)
 REMEMBERED = 256  # sessions whose last such message is remembered; a forgotten one is just told again
 WEB_FILES_KEPT = 64  # the browser's model files kept on disk (most recently used); one is 0.1-7 MB
+WEB_MODELS_REMEMBERED = 8  # models whose file is known without hashing their weights again (~10 ms an image model)
 WEB = Path(__file__).resolve().parent / "web"  # webcam.js and its worker, served as static files
 
 
@@ -211,7 +212,7 @@ class BrowserModels:
                 return known[1]
             path = export_web(model.network, model.config, self.folder)
             self._files[id(model)] = (model, path)
-            while len(self._files) > WEB_FILES_KEPT:
+            while len(self._files) > WEB_MODELS_REMEMBERED:  # it holds the models: a few, not every file's
                 self._files.popitem(last=False)
             sweep(self.folder, WEB_FILES_KEPT)
             return path

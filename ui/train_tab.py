@@ -639,7 +639,7 @@ def _inputs(bounds: Limits, case: str, n: int) -> dict[str, Any]:
             label="Paintings (several make one multi-style model)",
             file_count="multiple",
             file_types=["image", ".heic", ".heif"],
-            height=110,
+            height=130,  # room for the label above the upload icon on a phone
             min_width=200,
             elem_id="train-styles",
         )

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from browser import ARGS, CHROMIUM, needs_chromium
+from conftest import synthetic_photo
 from PIL import Image
 
 from studio.infer.frames import FrameStylizer
@@ -27,13 +28,33 @@ pytestmark = [
 CAMERA = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"]
 
 
+def _camera_file(path: Path, frames: int = 4) -> Path:
+    """A Y4M clip for Chromium's fake camera: photo-like frames with fine noise. Chromium's own test pattern
+    is flat green, where a value near a half level rounds the same way over thousands of pixels at once."""
+    rgb = np.stack([synthetic_photo(640, 480, seed=i) for i in range(frames)]).astype(np.float32)
+    noise = np.random.default_rng(0).normal(0, 12, rgb.shape)
+    rgb = np.clip(rgb + noise, 0, 255)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]  # BT.601 full range, as C420jpeg means
+    y = 0.299 * r + 0.587 * g + 0.114 * b
+    u = (b - y) * 0.564 + 128
+    v = (r - y) * 0.713 + 128
+    sub = lambda c: c.reshape(frames, 240, 2, 320, 2).mean(axis=(2, 4))  # noqa: E731 - 4:2:0
+    planes = [np.clip(np.rint(c), 0, 255).astype(np.uint8) for c in (y, sub(u), sub(v))]
+    with open(path, "wb") as out:
+        out.write(b"YUV4MPEG2 W640 H480 F30:1 Ip A1:1 C420jpeg\n")
+        for i in range(frames):
+            out.write(b"FRAME\n" + b"".join(plane[i].tobytes() for plane in planes))
+    return path
+
+
 @pytest.fixture
-def browser_page(url: str, request: pytest.FixtureRequest) -> Iterator[object]:
+def browser_page(url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
     """A page on the Webcam tab, camera allowed; ``request.param``: extra Chromium flags."""
     playwright = pytest.importorskip("playwright.sync_api")
     extra = getattr(request, "param", [])
+    clip = f"--use-file-for-fake-video-capture={_camera_file(tmp_path / 'camera.y4m')}"
     with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + CAMERA + extra)
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + CAMERA + [clip] + extra)
         page = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["camera"]).new_page()
         page.goto(url)
         page.get_by_role("tab", name="Webcam").click()
@@ -64,6 +85,12 @@ def _server(spec: str, frame: np.ndarray, style: object = None, **settings: obje
     return FrameStylizer(load_spec(spec, "video"), style, **settings)(frame)  # type: ignore[arg-type]
 
 
+def _close(diff: np.ndarray) -> None:
+    """Page and server agree up to rounding: float32 on both sides, summed in other orders, so a value near a
+    half level may round the other way (rarely: the camera's frames are noisy, see _camera_file)."""
+    assert diff.max() <= 2 and (diff > 1).mean() < 0.001 and diff.mean() < 0.05, (diff.max(), diff.mean())
+
+
 def _pick(page: object, elem_id: str, option: str) -> None:
     page.locator(f"#{elem_id} input").click()  # type: ignore[attr-defined]
     page.get_by_role("option", name=option).click()  # type: ignore[attr-defined]
@@ -80,9 +107,10 @@ def test_frames_are_stylized_in_the_page_like_the_server(browser_page: object, t
     assert "WebAssembly" in stats.inner_text(), stats.inner_text()  # headless, --disable-gpu: no WebGPU
     camera, shown = _pair(page)
     assert camera.shape[:2] == (240, 320)  # the fake camera's 640x480, at the default longest side of 320
+    assert camera[..., 1].mean() < camera[..., 2].mean()  # the clip's photos (bluish), not Chromium's green pattern
     expected = _server("preset:cracked-ice", camera)
     diff = np.abs(shown.astype(int) - expected.astype(int))
-    assert diff.max() <= 2 and diff.mean() < 0.05, (diff.max(), diff.mean())  # float32 in both: rounding only
+    _close(diff)
     assert np.abs(shown.astype(int) - camera.astype(int)).mean() > 10  # and it is stylized
 
     # no request per frame: the model file came once, then frames are made here
@@ -104,7 +132,7 @@ def test_frames_are_stylized_in_the_page_like_the_server(browser_page: object, t
     camera, shown = _pair(page)
     expected = _server("preset:ink-wash", camera, preserve_color=True)
     diff = np.abs(shown.astype(int) - expected.astype(int))
-    assert diff.max() <= 2 and diff.mean() < 0.05, (diff.max(), diff.mean())
+    _close(diff)
     page.screenshot(path=str(tmp_path / "webcam-browser.png"), full_page=True)  # type: ignore[attr-defined]
     print(f"screenshot: {tmp_path / 'webcam-browser.png'}")
 
@@ -171,7 +199,7 @@ def test_a_blend_changes_without_a_new_model_file(browser_page: object) -> None:
     assert set(mix) == {"cracked-ice", "ink-wash"}, mix
     expected = FrameStylizer(model, mix)(camera)
     diff = np.abs(shown.astype(int) - expected.astype(int))
-    assert diff.max() <= 2 and diff.mean() < 0.05, (diff.max(), diff.mean())
+    _close(diff)
 
 
 # V8 without its compilers has no WebAssembly (--noexpose_wasm no longer hides it in Chromium 156)
@@ -212,4 +240,4 @@ def test_webgpu_frames_match_the_server(browser_page: object) -> None:
     camera, shown = _pair(page)
     assert camera.shape[:2] == (120, 160)
     diff = np.abs(shown.astype(int) - _server("preset:cracked-ice", camera).astype(int))
-    assert diff.max() <= 2 and diff.mean() < 0.05, (diff.max(), diff.mean())
+    _close(diff)

@@ -28,6 +28,7 @@ from studio.train.warmup import warm_up
 
 from . import output_tab, preview_tab, styles_tab, train_tab, video_tab, webcam_tab
 from .common import PAGE_CSS, refuse_quietly
+from .gpu import on_zerogpu
 from .store import ModelStore
 
 USER_MODELS_KEPT = 8  # session models kept loaded in this process (the least recently used go first)
@@ -259,7 +260,7 @@ def start_warm_up() -> threading.Thread | None:
     background while the page loads (:func:`studio.train.warmup.warm_up`); returns the thread, if any."""
     import torch
 
-    if not torch.cuda.is_available() or _on_zerogpu():
+    if not torch.cuda.is_available() or on_zerogpu():
         return None
 
     def run() -> None:
@@ -272,14 +273,6 @@ def start_warm_up() -> threading.Thread | None:
     thread = threading.Thread(target=run, name="studio-warm-up", daemon=True)
     thread.start()
     return thread
-
-
-def _on_zerogpu() -> bool:
-    try:
-        import spaces  # type: ignore[import-not-found]  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def process_tmp(root: Path) -> Path:

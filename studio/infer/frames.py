@@ -354,41 +354,54 @@ def fold_norms(net: nn.Module) -> None:
                 setattr(module, name, _FoldedNorm(child))
 
 
+def quick_onnx(
+    module: nn.Module,
+    args: tuple[torch.Tensor, ...],
+    inputs: list[str],
+    outputs: list[str],
+    dynamic_axes: dict[str, dict[int, str]],
+    opset: int = 18,
+) -> bytes:
+    """``module`` as ONNX bytes, by the TorchScript exporter: under a second, where the dynamo exporter of
+    :func:`studio.export.onnx.export_onnx` takes ~15 s (too slow to start a stream or a video job)."""
+    import io
+
+    buffer = io.BytesIO()
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # the exporter's deprecation and instance-norm notices
+        torch.onnx.export(
+            module,
+            args,
+            buffer,
+            dynamo=False,
+            opset_version=opset,
+            input_names=inputs,
+            output_names=outputs,
+            dynamic_axes=dynamic_axes,
+        )
+    return buffer.getvalue()
+
+
 class OnnxRuntimeNet:
     """A network (as the frame engine rewrote it, or as it is) run by an onnxruntime session on the CPU:
     ``(x, style) -> y`` like the module, on CPU tensors. The frame engine's CPU path; ``bench/video_arch.py``
     times candidate networks with it. Raises ImportError without onnxruntime.
 
-    Exported with the TorchScript exporter, which takes under a second (the dynamo exporter of
-    :func:`studio.export.onnx.export_onnx` takes ~15 s: too slow to start a webcam stream or a video job).
+    Exported by :func:`quick_onnx`.
     """
 
     def __init__(self, net: nn.Module, num_styles: int) -> None:
-        import io
-
         import onnxruntime as ort
 
         net = copy.deepcopy(net)
         fold_norms(net)
         x = torch.rand(1, 3, 64, 64)
         style = torch.full((1, num_styles), 1.0 / num_styles)
-        buffer = io.BytesIO()
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # the exporter's deprecation and instance-norm notices
-            torch.onnx.export(
-                net,
-                (x, style),
-                buffer,
-                dynamo=False,
-                opset_version=18,
-                input_names=["x", "style"],
-                output_names=["y"],
-                dynamic_axes={"x": {0: "b", 2: "h", 3: "w"}, "style": {0: "b"}},
-            )
+        graph = quick_onnx(net, (x, style), ["x", "style"], ["y"], {"x": {0: "b", 2: "h", 3: "w"}, "style": {0: "b"}})
         options = ort.SessionOptions()
         options.intra_op_num_threads = torch.get_num_threads()  # what the studio allows PyTorch
         options.log_severity_level = 3
-        self.session = ort.InferenceSession(buffer.getvalue(), options, providers=["CPUExecutionProvider"])
+        self.session = ort.InferenceSession(graph, options, providers=["CPUExecutionProvider"])
 
     def __call__(self, x: torch.Tensor, style: torch.Tensor) -> torch.Tensor:
         # x: (B, 3, H, W), style: (B, S) with equal rows (the engine's one setting for the batch)

@@ -29,15 +29,9 @@ from studio.infer.video import VideoProgress, stylize_video
 from studio.model import StyleModel, load
 from studio.presets import Preset, preset, presets
 from studio.progress import Cancelled, CancelToken, Event
+from studio.train.estimate import default_use_case, describe_seconds, estimate_seconds
 from studio.train.quicklook import QuickLookProgress, quicklook
-from studio.train.trainer import (
-    Progress,
-    Trainer,
-    TrainOptions,
-    default_use_case,
-    describe_seconds,
-    estimate_seconds,
-)
+from studio.train.trainer import Progress, Trainer, TrainOptions
 from studio.version import __version__
 
 __all__ = [

@@ -237,7 +237,8 @@ def _save_model(model: Any, out: Path) -> Path:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from studio.train.trainer import Trainer, default_use_case, describe_seconds  # looked up at the call (tests)
+    from studio.train.estimate import default_use_case, describe_seconds
+    from studio.train.trainer import Trainer  # looked up at the call (tests)
 
     inputs = [*args.styles, *(args.content or []), *([args.validation] if args.validation else [])]
     out = _check_output(args.output, args.overwrite, inputs)  # before any work: never train into the void

@@ -30,6 +30,7 @@ from PIL import Image
 from safetensors.torch import save_file
 
 import studio
+import studio.train.styles
 import studio.train.trainer
 from studio.cli import main
 from studio.errors import StudioError, printable
@@ -475,7 +476,7 @@ def test_long_style_and_photo_names_are_shortened_readably(tmp_path: Path) -> No
     stem_a, stem_b = "b" * 60 + "-first" + "c" * 170, "b" * 60 + "-second" + "c" * 170
     for stem in (stem_a, stem_b):
         Image.fromarray(stripes(32, 32, 6)).save(tmp_path / f"{stem}.png")
-    _, names = studio.train.trainer.load_styles([tmp_path / f"{stem_a}.png", tmp_path / f"{stem_b}.png"], None)
+    _, names = studio.train.styles.load_styles([tmp_path / f"{stem_a}.png", tmp_path / f"{stem_b}.png"], None)
     assert names[0] != names[1] and all(len(n) <= 100 and n.startswith("b" * 60) for n in names)
     assert studio.io.images.style_name("red\x1b[31m") == "red\\x1b[31m"
     # a photo whose name is 250 bytes: "-stylized.png" would pass the 255-byte limit of file names

@@ -38,8 +38,9 @@ from studio import StudioError, TrainConfig, Trainer
 from studio.limits import Budget, Limits
 from studio.model import StyleModel
 from studio.progress import Cancelled, CancelToken
+from studio.train.checkpoint import CHECKPOINT_FILE
 from studio.train.content import gather_content, load_pool, resolve_content, unpack_zip
-from studio.train.session import CHECKPOINT_FILE, SESSION_FILE
+from studio.train.session import SESSION_FILE
 from studio.train.trainer import Progress
 from ui import output_tab, preview_tab, train_tab
 from ui.app import build_app, process_tmp

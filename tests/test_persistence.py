@@ -33,7 +33,8 @@ from studio import Progress, StudioError, TrainConfig
 from studio.limits import Limits
 from studio.model import StyleModel
 from studio.progress import CancelToken
-from studio.train.session import CHECKPOINT_FILE, SESSION_FILE, checkpoint_state
+from studio.train.checkpoint import CHECKPOINT_FILE
+from studio.train.session import SESSION_FILE, checkpoint_state
 from ui import output_tab
 from ui.runs import VIEW, View, add_snapshot, read_rows, read_status, read_view, save_progress, save_status
 from ui.store import ModelStore, file_stem, model_label

@@ -23,7 +23,8 @@ from safetensors.torch import save_file  # noqa: E402
 from studio import Progress, StyleModel, TrainConfig  # noqa: E402
 from studio.limits import Limits  # noqa: E402
 from studio.progress import CancelToken  # noqa: E402
-from studio.train.session import CHECKPOINT_FILE, SESSION_FILE  # noqa: E402
+from studio.train.checkpoint import CHECKPOINT_FILE  # noqa: E402
+from studio.train.session import SESSION_FILE  # noqa: E402
 from ui.runs import FINISHED, Busy, Registry, RunFolders  # noqa: E402
 from ui.store import ModelStore  # noqa: E402
 from ui.streaming import Streamed, clock  # noqa: E402

@@ -17,7 +17,8 @@ import studio
 from studio.config import STUDIO_RECIPE, TrainConfig
 from studio.errors import StudioError
 from studio.progress import Cancelled, Event
-from studio.train.session import CHECKPOINT_FILE, SESSION_FILE, checkpoint_state
+from studio.train.checkpoint import CHECKPOINT_FILE
+from studio.train.session import SESSION_FILE, checkpoint_state
 from studio.train.trainer import Progress, Trainer, TrainOptions
 
 # The tests of what training does (losses fall, styles part ways) run 40 iterations of batch 2 on 64 px crops;
@@ -266,7 +267,7 @@ def test_out_of_memory_halves_the_batch_and_goes_on(
 
 
 def test_time_estimates_scale_with_the_work_and_read_well() -> None:
-    from studio.train.trainer import describe_seconds, estimate_seconds
+    from studio.train.estimate import describe_seconds, estimate_seconds
 
     video, image = TrainConfig(use_case="video"), TrainConfig(use_case="image")
     v, i = estimate_seconds(video, "cpu"), estimate_seconds(image, "cpu")

@@ -25,8 +25,9 @@ from studio import Progress, StudioError, TrainConfig, Trainer, default_use_case
 from studio.io.media import open_image
 from studio.limits import Budget, Limits
 from studio.progress import Cancelled
+from studio.train.checkpoint import CHECKPOINT_FILE
 from studio.train.content import check_pixels, gather_content
-from studio.train.session import CHECKPOINT_FILE, checkpoint_state, read_session
+from studio.train.session import checkpoint_state, read_session
 from studio.train.trainer import release_memory
 
 from .common import image_path, refuse, user_errors

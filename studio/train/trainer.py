@@ -10,9 +10,9 @@ and returns a :class:`~studio.model.StyleModel`. While it runs, from any thread:
   raise :class:`~studio.progress.Cancelled` (see :mod:`studio.progress`);
 * :meth:`Trainer.release` frees what a finished run holds (weights, optimizer, decoded images).
 
-With a session directory (:mod:`studio.train.session`), checkpoints are written every ``checkpoint_interval``
-iterations and at the end; :meth:`Trainer.resume` picks a session up again, either to finish an interrupted
-run or to train more ("Train More").
+With a session directory (:mod:`studio.train.session`), checkpoints (:mod:`studio.train.checkpoint`) are
+written every ``checkpoint_interval`` iterations and at the end; :meth:`Trainer.resume` picks a session up
+again, either to finish an interrupted run or to train more ("Train More").
 
 A run starts from the studio's pre-trained start (:mod:`studio.train.start`): a network trained on many
 styles, whose per-style parameters for the new style are chosen from the styles it knows that look most
@@ -23,7 +23,8 @@ handed to ``on_progress`` once the copy has landed (so reports trail the GPU by 
 :class:`TrainOptions` switches these off, for benchmarks and profiling.
 
 :func:`start_network`, :func:`loss_for` and :func:`make_optimizer` are the pieces a run is made of; the bank
-trainer (:mod:`studio.train.bank`) builds many runs at once from the same pieces.
+trainer (:mod:`studio.train.bank`) builds many runs at once from the same pieces. Style images are loaded by
+:mod:`studio.train.styles`; how long a run takes is guessed by :mod:`studio.train.estimate`.
 """
 
 from __future__ import annotations
@@ -49,7 +50,6 @@ import torch.nn.functional as F
 from PIL import Image
 
 from studio.config import (
-    DENSITY_RANGE,
     RECIPES,
     LossRecipe,
     ModelConfig,
@@ -66,19 +66,21 @@ from studio.nn.losses import PerceptualLoss, style_targets
 from studio.nn.lossnet import VGGFeatures, load_vgg
 from studio.nn.networks import TransformerNet, build_network
 from studio.progress import Cancelled, CancelToken, Event, Flag, check_cancel, wants_stop
-from studio.train.content import ContentSpec, builtin_content, is_zip_path, load_pool, random_crops, resolve_content
-from studio.train.session import (
+from studio.train.checkpoint import (
     Checkpoint,
+    Position,
     Segment,
-    check_new_session,
     read_checkpoint,
-    read_session,
     restore_checkpoint,
+    resume_position,
     save_checkpoint,
-    write_session,
 )
+from studio.train.content import ContentSpec, builtin_content, is_zip_path, load_pool, random_crops, resolve_content
+from studio.train.estimate import estimate_seconds
+from studio.train.session import check_new_session, read_session, write_session
 from studio.train.start import TEMPERATURE, load_init, style_descriptors
 from studio.train.step import TrainStep, cosine_lr
+from studio.train.styles import load_styles
 from studio.version import __version__
 
 VALIDATION_SIDE = 256
@@ -88,10 +90,6 @@ __all__ = [
     "ProgressCallback",
     "TrainOptions",
     "Trainer",
-    "default_use_case",
-    "describe_seconds",
-    "estimate_seconds",
-    "load_styles",
     "loss_for",
     "make_optimizer",
     "release_memory",
@@ -132,55 +130,6 @@ class TrainOptions:
     """
 
     cuda_graph: bool = True  # on CUDA, replay each step from a CUDA graph (studio.train.step); off: eager steps
-
-
-# --- how long a run takes ---------------------------------------------------------------------------------------
-# Measured with bench/train_latency.py (one model; 256 px crops): seconds per iteration at the device's default
-# batch (8 on a GPU, 2 on the CPU), and the seconds around the iterations (imports, loss network, content,
-# warm-up). GPU: an H200; the video row from the presets' run (bench/RESULTS.md). CPU: 2 cores (x86-64, AVX2).
-_ITERATION_SECONDS = {
-    ("cuda", "image"): 1 / 52.0,
-    ("cuda", "video"): 1 / 80,
-    ("cpu", "image"): 2.56,
-    ("cpu", "video"): 1.36,
-}
-_SETUP_SECONDS = {"cuda": 8.5, "cpu": 8.0}
-_MEASURED_BATCH = {"cuda": 8, "cpu": 2}
-
-
-def estimate_seconds(
-    config: TrainConfig, device: str | torch.device | None = "auto", iterations: int | None = None
-) -> float | None:
-    """About how long ``iterations`` (default: all of ``config``'s) will take on ``device``, start-up included.
-
-    Scaled from the studio's own measurements (an H200; a 2-core CPU, by its thread count) by batch and crop
-    size; a rough guide before a run starts, None where nothing was measured (Apple MPS). Other GPUs differ.
-    """
-    dev = resolve_device(device)
-    if dev.type not in _SETUP_SECONDS:
-        return None
-    batch = config.batch_size or _MEASURED_BATCH[dev.type]
-    per = _ITERATION_SECONDS[(dev.type, config.use_case)] * batch / _MEASURED_BATCH[dev.type]
-    per *= (config.crop_size / 256) ** 2
-    if dev.type == "cpu":
-        per *= (2 / max(1, min(torch.get_num_threads(), 64))) ** 0.8  # measured on 2; more help, less than linearly
-    n = config.iterations if iterations is None else iterations
-    return _SETUP_SECONDS[dev.type] + n * per
-
-
-def default_use_case(device: str | torch.device | None = "auto") -> str:
-    """The use case to train when none is asked for: on a CPU the video model (about half the time), else image."""
-    return "video" if resolve_device(device).type == "cpu" else "image"
-
-
-def describe_seconds(seconds: float) -> str:
-    """A duration for people: "about 40 s", "about 6 min", "about 1 h 20 min"."""
-    if seconds < 90:
-        return f"about {max(1, round(seconds))} s"
-    minutes = round(seconds / 60)
-    if minutes < 90:
-        return f"about {minutes} min"
-    return f"about {minutes // 60} h {minutes % 60:02d} min"
 
 
 # --- the pieces of a run ----------------------------------------------------------------------------------------
@@ -265,57 +214,6 @@ def step_forward(
         return total, style_loss, content_loss
 
     return forward
-
-
-def _unique(names: list[str]) -> list[str]:
-    seen: dict[str, int] = {}
-    out = []
-    for name in names:
-        if name in seen:
-            seen[name] += 1
-            out.append(f"{name}-{seen[name]}")
-        else:
-            seen[name] = 1
-            out.append(name)
-    return out
-
-
-def _names(names: Sequence[str], count: int) -> list[str]:
-    """Given style names: one per style image, each a non-empty line of text, no two alike."""
-    if isinstance(names, str) or len(names) != count:
-        raise StudioError(f"give one style name per style image ({count}), got {names!r}")
-    for name in names:
-        if not isinstance(name, str) or not name.strip() or "\n" in name or len(name) > 100:
-            raise StudioError(f"style names must be one line of text (1-100 characters), got {name!r}")
-    if len(set(names)) != len(names):
-        raise StudioError(f"style names must differ, got {list(names)!r}")
-    return [n.strip() for n in names]
-
-
-def load_styles(
-    style_images: ImageLike | Sequence[ImageLike],
-    style_names: Sequence[str] | None,
-    limit: int = 64,
-    cancel: Flag | None = None,
-) -> tuple[list[np.ndarray], list[str]]:
-    """Style images (one or a list) -> their RGB arrays and unique names. ``cancel`` is polled before each
-    image is decoded (:func:`~studio.progress.check_cancel`)."""
-    single = isinstance(style_images, str | os.PathLike | Image.Image | np.ndarray)
-    items = [style_images] if single else list(style_images)  # type: ignore[arg-type]
-    if not items:
-        raise StudioError("give at least one style image")
-    if len(items) > limit:
-        raise StudioError(f"at most {limit} styles in one model, got {len(items)}")
-
-    def load(i: int, item: ImageLike) -> tuple[np.ndarray, str]:
-        check_cancel(cancel, "decoding the style images")
-        # no density shows a style image larger than this: bigger files are decoded at a reduced scale
-        return load_rgb(item, f"style-{i + 1}", size_hint=style_long_side(DENSITY_RANGE[0]))
-
-    loaded = [load(i, item) for i, item in enumerate(items)]
-    arrays = [rgb for rgb, _ in loaded]
-    names = _unique([name for _, name in loaded]) if style_names is None else _names(style_names, len(items))
-    return arrays, names
 
 
 @dataclass
@@ -654,6 +552,8 @@ class Trainer:
         return cosine_lr(iteration, start, end, lr_start, self.recipe.learning_rate * self.recipe.lr_final_fraction)
 
     def _init_state(self, descriptors: torch.Tensor | None) -> None:
+        """Build the network, its optimizer and the run's RNG; a resumed run's checkpoint then replaces their
+        state (and is dropped: it is a whole copy of the weights)."""
         net = start_network(self.network_config, self.recipe, self.config, descriptors, self.start)
         self._net = net.to(self.device).train()
         self._optimizer = make_optimizer([self._net], self.recipe, self.device)
@@ -685,6 +585,7 @@ class Trainer:
         return StyleModel(net, config, device="cpu")
 
     def _save_checkpoint(self) -> None:
+        """Write the session's checkpoint, under the lock that :meth:`snapshot` and :meth:`release` take."""
         assert self.session_dir is not None and self._net is not None
         assert self._optimizer is not None and self._generator is not None
         with self._lock:
@@ -730,27 +631,11 @@ class Trainer:
         if info.content is None:
             trainer.content_paths = builtin_content()
             trainer.content_is_builtin = True
-        checkpoint = read_checkpoint(d, info.config.iterations)
-        if checkpoint is not None:
-            trainer._checkpoint = checkpoint
-            trainer.iteration = done = checkpoint.iteration
-            trainer._segment = checkpoint.segment
-            target = checkpoint.target
-        else:
-            done, target = 0, info.config.iterations
-        if iterations is not None:
-            if isinstance(iterations, bool) or not isinstance(iterations, int) or iterations < 1:
-                raise StudioError(f"iterations to train more must be a whole number >= 1, got {iterations!r}")
-            if done >= target:  # a finished run: a new, gentler cosine segment
-                trainer._segment = (done, done + iterations, trainer.recipe.learning_rate * 0.5)
-            else:  # an interrupted run: finish the old schedule, then continue at its end
-                start, end, lr = trainer._segment
-                trainer._segment = (start, max(end, done + iterations), lr)
-            trainer.target = done + iterations
-        else:
-            if done >= target:
-                raise StudioError(f"session {d} finished its {done} iterations; ask for more iterations to train more")
-            trainer.target = target
+        # the weights, Adam state and RNG state wait in _checkpoint until the run has built its network
+        trainer._checkpoint = read_checkpoint(d, info.config.iterations)
+        fresh = Position(trainer.iteration, trainer._segment, trainer.target)
+        position = resume_position(fresh, trainer._checkpoint, iterations, trainer.recipe.learning_rate, d)
+        trainer.iteration, trainer._segment, trainer.target = position.iteration, position.segment, position.target
         return trainer
 
 

@@ -93,3 +93,39 @@ def test_saturation_penalty_only_beyond_the_limit() -> None:
     assert float(loss(img, img, style, inside)[0]) == pytest.approx(base, rel=1e-6)
     expected = base + 1.5 * 4.0 / 12
     assert float(loss(img, img, style, beyond)[0]) == pytest.approx(expected, rel=1e-4)
+
+
+def test_style_grid_matches_each_tile_to_the_painting() -> None:
+    """style_grid=2: each quarter of the output is held to the painting's statistic. Two textures side by side
+    match their own whole-crop statistic (grid 1) but not tile by tile (each quarter holds one texture); a
+    texture repeated in every quarter matches the texture's statistic tile by tile."""
+    from studio.config import STUDIO_RECIPE
+    from studio.nn.losses import PerceptualLoss, style_targets, tiles
+
+    x = torch.arange(2 * 3 * 4 * 6, dtype=torch.float32).reshape(2, 3, 4, 6)
+    t = tiles(x, 2)  # (8, 3, 2, 3): sample-major, then tile rows, then tile columns
+    assert t.shape == (8, 3, 2, 3)
+    assert torch.equal(t[0], x[0, :, :2, :3]) and torch.equal(t[3], x[0, :, 2:, 3:])
+    assert torch.equal(t[5], x[1, :, :2, 3:])
+    assert tiles(x, 1) is x
+    assert tiles(torch.zeros(1, 3, 5, 7), 2).shape == (4, 3, 2, 3)  # the odd row and column dropped
+
+    class Identity(torch.nn.Module):  # the "features" are the pixels, so statistics are easy to reason about
+        def forward(self, img: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
+            return dict.fromkeys(layers, img)
+
+    torch.manual_seed(0)
+    texture = torch.rand(1, 3, 16, 16)
+    repeated = texture.repeat(1, 1, 2, 2)  # the texture in every quarter
+    halves = torch.cat([repeated[..., :16], torch.rand(1, 3, 32, 16) * 0.3], dim=3)  # texture | another one
+    recipe = dataclasses.replace(STUDIO_RECIPE, style_layers=("relu1_1",), style_layer_weights=(1.0,), tv_weight=0.0)
+    one = torch.ones(1, 1)
+
+    def style_loss(output: torch.Tensor, painting: torch.Tensor, grid: int) -> float:
+        targets = style_targets(Identity(), [painting], recipe.style_layers, recipe.style_stat)  # type: ignore[arg-type]
+        loss = PerceptualLoss(Identity(), dataclasses.replace(recipe, style_grid=grid), targets, 1.0)  # type: ignore[arg-type]
+        return float(loss(output, output, one)[1])
+
+    assert style_loss(halves, halves, 1) < 1e-6
+    assert style_loss(halves, halves, 2) > 0.1
+    assert style_loss(repeated, texture, 2) < 1e-6

@@ -272,7 +272,7 @@ def test_time_estimates_scale_with_the_work_and_read_well() -> None:
     video, image = TrainConfig(use_case="video"), TrainConfig(use_case="image")
     v, i = estimate_seconds(video, "cpu"), estimate_seconds(image, "cpu")
     assert v is not None and i is not None and 0 < v < i
-    longer = estimate_seconds(TrainConfig(use_case="video", iterations=400), "cpu")
+    longer = estimate_seconds(TrainConfig(use_case="video", iterations=2 * video.iterations), "cpu")
     setup = estimate_seconds(video, "cpu", iterations=0)
     assert longer is not None and setup is not None and abs((longer - setup) / (v - setup) - 2) < 1e-9
     bigger = estimate_seconds(TrainConfig(use_case="video", batch_size=4), "cpu")

@@ -52,6 +52,17 @@ def style_statistic(features: torch.Tensor, stat: str) -> torch.Tensor:
     return gram(features) if stat == "gram" else mean_cov(features)
 
 
+def tiles(features: torch.Tensor, grid: int) -> torch.Tensor:
+    """(B, C, H, W) -> (B * grid * grid, C, H // grid, W // grid): the feature map cut into a grid of tiles
+    (rows and columns beyond a multiple of ``grid`` dropped), tile-major within each sample."""
+    if grid == 1:
+        return features
+    b, c, h, w = features.shape
+    th, tw = h // grid, w // grid
+    f = features[:, :, : th * grid, : tw * grid].reshape(b, c, grid, th, grid, tw)
+    return f.permute(0, 2, 4, 1, 3, 5).reshape(b * grid * grid, c, th, tw)
+
+
 def total_variation(x: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference of neighbouring pixels, (B, 3, H, W) -> scalar."""
     dh = (x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean()
@@ -127,12 +138,13 @@ class PerceptualLoss(nn.Module):
 
         per_sample = output.new_zeros(len(output), dtype=torch.float32)  # (N,)
         for layer, w in zip(self.style_layers, r.style_layer_weights, strict=True):
-            g = style_statistic(feats[layer], r.style_stat)  # (N, C(+1), C)
+            g = style_statistic(tiles(feats[layer], r.style_grid), r.style_stat)  # (N * G, C(+1), C), G tiles
+            g = g.reshape(len(output), -1, *g.shape[1:])  # (N, G, C(+1), C)
             t = (style[:, :, None, None] * getattr(self, f"target_{layer}")[None]).sum(1)  # (N, C(+1), C)
             if r.normalized:
-                err = (g - t).pow(2).sum(dim=(1, 2)) / t.pow(2).sum(dim=(1, 2)).clamp_min(1e-12)  # (N,)
+                err = (g - t[:, None]).pow(2).sum(dim=(2, 3)).mean(1) / t.pow(2).sum(dim=(1, 2)).clamp_min(1e-12)
             else:
-                err = (g - t).pow(2).mean(dim=(1, 2))  # (N,): the PyTorch example's mse_loss
+                err = (g - t[:, None]).pow(2).mean(dim=(1, 2, 3))  # (N,): the PyTorch example's mse_loss
             per_sample = per_sample + w * err
         style_loss = per_sample.mean()
         weighted = (per_sample * (style.float() @ self.style_weights)).mean()

@@ -99,8 +99,10 @@ def test_train_survive_a_crash_resume_and_download(tmp_path: Path) -> None:
             assert legend.count() >= 1  # the loss plot drew its lines (its legend names them)
             # Preview now offers the trained model, already selected; stylize a photo with it
             page.get_by_role("tab", name="Preview").click()
-            chosen = page.locator("#preview-style input").input_value()
-            assert chosen == "Yours: style · video · 8 it", chosen
+            # the trained model is picked when the run ends; the dropdown's update may land just after the tab opens
+            playwright.expect(page.locator("#preview-style input")).to_have_value(
+                "Yours: style · video · 8 it", timeout=15_000
+            )
             Image.fromarray(synthetic_photo(200, 150, 3)).save(tmp_path / "photo.png")
             page.locator("#preview-photo input[type=file]").set_input_files(str(tmp_path / "photo.png"))
             page.locator("#preview-caption").get_by_text("Yours: style").wait_for(timeout=60_000)

@@ -31,7 +31,7 @@ UseCase = Literal["image", "video"]
 USE_CASES: tuple[str, ...] = ("image", "video")
 FORMAT_VERSION = 1
 
-DEFAULT_ITERATIONS = 100  # as good as 200 on held-out paintings; about 12 s end to end on an H200 (bench/RESULTS.md)
+DEFAULT_ITERATIONS = 100  # as good as 200 on held-out paintings; about 7 s end to end on an H200 (bench/RESULTS.md)
 STRENGTH_RANGE = (1, 10)
 DENSITY_RANGE = (64, 1024)
 DENSITY_STEP = 4

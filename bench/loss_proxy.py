@@ -24,12 +24,13 @@ from common import parse_variant, table
 from PIL import Image
 from quality import Judge, contact_sheet, load_images, ssim
 
-from studio.config import style_long_side, style_strength_weight
+from studio.config import style_long_side
 from studio.device import resolve_device
 from studio.io.images import resize_long, to_tensor
-from studio.nn.losses import PerceptualLoss, style_targets
+from studio.nn.losses import PerceptualLoss
 from studio.nn.lossnet import load_vgg
 from studio.train.content import resolve_content
+from studio.train.trainer import loss_for
 
 
 def optimise(
@@ -103,8 +104,7 @@ def main() -> None:
             t = time.perf_counter()
             results = []
             for style in style_t:
-                targets = style_targets(vgg, [style], recipe.style_layers, recipe.style_stat)
-                loss_fn = PerceptualLoss(vgg, recipe, targets, recipe.style_weight * style_strength_weight(strength))
+                loss_fn = loss_for(vgg, recipe, [style], [strength])
                 res = []
                 for photo in photo_t:
                     y = optimise(loss_fn, photo, args.steps, args.lr)[0]

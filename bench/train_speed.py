@@ -21,16 +21,15 @@ import time
 import torch
 from common import Timer, table
 
-from studio.config import STUDIO_RECIPE, NetworkConfig, TrainConfig, style_long_side, style_strength_weight
+from studio.config import STUDIO_RECIPE, NetworkConfig, TrainConfig, style_long_side
 from studio.device import resolve_device
 from studio.io.images import resize_long, to_tensor
 from studio.io.media import open_image, to_array
-from studio.nn.losses import PerceptualLoss, style_targets
 from studio.nn.lossnet import load_vgg
 from studio.nn.networks import build_network
 from studio.train.bank import BankJob, train_bank
 from studio.train.content import load_pool, random_crops, resolve_content
-from studio.train.trainer import Trainer, TrainOptions
+from studio.train.trainer import Trainer, TrainOptions, loss_for
 
 
 def eager_baseline(style: str, content: str, n: int, warmup: int, batch: int, crop: int, dev: torch.device) -> dict:
@@ -38,12 +37,7 @@ def eager_baseline(style: str, content: str, n: int, warmup: int, batch: int, cr
     vgg = load_vgg("hed", dev)
     style_t = resize_long(to_tensor(to_array(open_image(style))[0]), style_long_side(256)).to(dev)
     recipe = STUDIO_RECIPE
-    loss_fn = PerceptualLoss(
-        vgg,
-        recipe,
-        style_targets(vgg, [style_t], recipe.style_layers, recipe.style_stat),
-        recipe.style_weight * style_strength_weight(5),
-    )
+    loss_fn = loss_for(vgg, recipe, [style_t], [5.0])
     pool = load_pool(resolve_content(content), crop, dev)
     torch.manual_seed(0)
     net = build_network(NetworkConfig(), output=recipe.output).to(dev)

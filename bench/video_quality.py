@@ -19,13 +19,14 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from studio.config import TrainConfig, style_long_side, style_strength_weight
+from studio.config import TrainConfig, style_long_side
 from studio.io.media import open_image, to_array
 from studio.model import StyleModel, load
-from studio.nn.losses import PerceptualLoss, style_targets
+from studio.nn.losses import PerceptualLoss
 from studio.nn.lossnet import load_vgg
 from studio.presets import presets
 from studio.train.content import builtin_content
+from studio.train.trainer import loss_for
 
 
 def _tensor(rgb: np.ndarray) -> torch.Tensor:
@@ -68,12 +69,7 @@ def main() -> None:
         style = _tensor(to_array(open_image(p.style_image))[0])
         long_side = style_long_side(p.density)
         style = F.interpolate(style, scale_factor=long_side / max(style.shape[-2:]), mode="bilinear", antialias=True)
-        loss = PerceptualLoss(
-            vgg,
-            recipe,
-            style_targets(vgg, [style], recipe.style_layers, recipe.style_stat),
-            recipe.style_weight * style_strength_weight(p.strength),
-        )
+        loss = loss_for(vgg, recipe, [style], [p.strength])
         models = {
             "video (new)": p.load("video", device="cpu"),
             "video (baseline)": load(base / p.name / "video.safetensors", device="cpu"),

@@ -16,7 +16,6 @@ run in fp32). A GPU is expected. The content photos are only read, never copied 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 import time
 import tomllib
@@ -27,6 +26,7 @@ sys.path.insert(0, str(HERE.parent))
 
 from studio import TrainConfig, Trainer  # noqa: E402
 from studio.config import STUDIO_RECIPE, LossRecipe  # noqa: E402
+from studio.errors import StudioError  # noqa: E402
 from studio.train.bank import BankJob, train_bank  # noqa: E402
 
 
@@ -45,21 +45,10 @@ def _settings(folder: Path) -> tuple[float, int]:
 
 def parse_recipe(text: str | None) -> LossRecipe:
     """``key=value,...`` over STUDIO_RECIPE's fields (tuples: values separated by /)."""
-    recipe = STUDIO_RECIPE
-    fields = {f.name for f in dataclasses.fields(LossRecipe)}
-    for item in filter(None, (text or "").split(",")):
-        key, _, value = item.partition("=")
-        if key not in fields:
-            raise SystemExit(f"--recipe: unknown field {key!r}")
-        current = getattr(recipe, key)
-        if isinstance(current, tuple):
-            parsed: object = tuple(type(current[0])(v) for v in value.split("/"))
-        elif isinstance(current, bool):
-            parsed = value.lower() in ("1", "true", "yes")
-        else:
-            parsed = type(current)(value)
-        recipe = dataclasses.replace(recipe, **{key: parsed})
-    return recipe
+    try:
+        return STUDIO_RECIPE.overridden(text)
+    except StudioError as exc:
+        raise SystemExit(f"--recipe: {exc}") from None
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ from pathlib import Path
 
 import torch
 
-from studio.config import NetworkConfig, TrainConfig, check_choice
+from studio.config import STUDIO_RECIPE, LossRecipe, NetworkConfig, TrainConfig, check_choice
 from studio.device import resolve_device, training_autocast_dtype
 from studio.nn.lossnet import load_vgg
 from studio.nn.networks import TransformerNet, build_network
@@ -105,13 +105,14 @@ def pretrain_styles(
     device: str = "auto",
     batch_size: int = 16,
     seed: int = 0,
+    recipe: LossRecipe = STUDIO_RECIPE,
 ) -> tuple[TransformerNet, torch.Tensor, list[str]]:
     """Stage 2: the stage-1 network at ``start`` trained as one model of all ``styles`` (strength 5, density
     256); returns it (on the CPU), the styles' descriptors and their names."""
     config = TrainConfig(
         iterations=iterations, use_case=use_case, batch_size=batch_size, seed=seed, report_interval=100
     )
-    trainer = Trainer(list(styles), content, config, device=device, start=start)
+    trainer = Trainer(list(styles), content, config, device=device, start=start, recipe=recipe)
     begin = time.perf_counter()
 
     def report(p: Progress) -> None:
@@ -137,6 +138,7 @@ def main() -> None:
     ap.add_argument("--style-iterations", type=int, default=6000, help="stage 2")
     ap.add_argument("--batch-size", type=int, default=16, help="stage 2")
     ap.add_argument("--start", help="a stage-1 file to start stage 2 from (with --photo-iterations 0)")
+    ap.add_argument("--recipe", help="stage 2: overrides of the training recipe, key=value,... (LossRecipe fields)")
     ap.add_argument("--device", default="auto")
     ap.add_argument("-o", "--output", required=True)
     args = ap.parse_args()
@@ -159,6 +161,7 @@ def main() -> None:
             start=start,
             device=args.device,
             batch_size=args.batch_size,
+            recipe=STUDIO_RECIPE.overridden(args.recipe),
         )
         save_init(net, out, descriptors, names)
     else:

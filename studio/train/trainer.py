@@ -62,7 +62,7 @@ from studio.device import resolve_device, training_autocast_dtype
 from studio.errors import StudioError
 from studio.io.images import ImageLike, load_rgb, resize_long, to_tensor
 from studio.model import StyleModel
-from studio.nn.losses import PerceptualLoss, style_targets
+from studio.nn.losses import PerceptualLoss, style_samples, style_targets
 from studio.nn.lossnet import VGGFeatures, load_vgg
 from studio.nn.networks import TransformerNet, build_network
 from studio.progress import Cancelled, CancelToken, Event, Flag, check_cancel, wants_stop
@@ -144,7 +144,8 @@ def loss_for(
     """The training loss for these style images (already at their density's scale) and strengths."""
     targets = style_targets(vgg, list(styles), recipe.style_layers, recipe.style_stat)
     weights = torch.tensor([recipe.style_weight * style_strength_weight(s) for s in strengths])
-    return PerceptualLoss(vgg, recipe, targets, weights)
+    samples = style_samples(vgg, list(styles), recipe.style_layers) if recipe.sliced_weight > 0 else None
+    return PerceptualLoss(vgg, recipe, targets, weights, samples)
 
 
 def start_network(

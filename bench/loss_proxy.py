@@ -39,7 +39,9 @@ def optimise(
     logits = torch.logit(photo.clamp(0.02, 0.98)).clone().requires_grad_(True)
     opt = torch.optim.Adam([logits], lr=lr)
     one = torch.ones(1, 1, device=photo.device)
+    gen = torch.Generator(device=photo.device).manual_seed(0)
     for _ in range(steps):
+        loss_fn.redraw(gen)  # the sliced term's directions, new every step as in training
         opt.zero_grad(set_to_none=True)
         total, _, _ = loss_fn(torch.sigmoid(logits), photo, one)
         total.backward()

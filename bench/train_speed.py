@@ -49,6 +49,7 @@ def eager_baseline(style: str, content: str, n: int, warmup: int, batch: int, cr
 
     def step() -> None:
         x = random_crops(pool, batch, crop, gen)
+        loss_fn.redraw(gen)
         total, sl, cl = loss_fn(net(x, s), x, s)
         opt.zero_grad()
         total.backward()

@@ -108,10 +108,10 @@ class LossRecipe:
     # Weight of the sliced Wasserstein term (studio.nn.losses.sliced_error) beside the means and covariance, per
     # style layer: the features' whole distribution, against the flat patches that means and covariance allow. At 2
     # (with starts re-made with it) the held-out paintings' style similarity rose from 0.875 to 0.902 and SSIM fell
-    # from 0.518 to 0.471, about +0.02 of style at equal SSIM (bench/RESULTS.md, "Seventh round"). Off until its
-    # random directions come from a seeded, checkpointed generator: drawn from torch's global one, a run is not
-    # repeatable from its seed and a resumed run does not continue exactly.
-    sliced_weight: float = 0.0
+    # from 0.518 to 0.471, about +0.02 of style at equal SSIM (bench/RESULTS.md, "Seventh round"). Its random
+    # directions are drawn from the run's seeded, checkpointed generator (PerceptualLoss.redraw): a run repeats
+    # from its seed and resumes exactly.
+    sliced_weight: float = 2.0
     # A gentle fine-tune of the pre-trained start (studio.train.start): the shared weights at 5e-4, the per-style
     # parameters (gamma, beta) at 10x that, so the style is fitted first and the start's painting skills are
     # kept; at 2e-3 for everything a short run posterized photos into flat patches (bench/RESULTS.md).

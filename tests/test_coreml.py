@@ -3,6 +3,7 @@ interpreters and compared with PyTorch (Core ML itself predicts only on macOS)."
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 from pathlib import Path
@@ -42,6 +43,13 @@ def image_exports(tmp_path_factory: pytest.TempPathFactory) -> tuple[StyleModel,
     model = tiny_model(num_styles=1, use_case="image")
     folder = tmp_path_factory.mktemp("coreml-image")
     return model, model.export_coreml(folder / "Image.mlpackage"), model.export_coreml(folder / "Image.mlmodel")
+
+
+@pytest.fixture(scope="module")
+def float32_export(tmp_path_factory: pytest.TempPathFactory) -> tuple[StyleModel, Path]:
+    """A single-style video model exported at float32 precision (made once: two tests read it)."""
+    model = tiny_model(num_styles=1, use_case="video")
+    return model, model.export_coreml(tmp_path_factory.mktemp("coreml-fp32") / "P.mlpackage", precision="float32")
 
 
 def test_mlpackage_spec(multi: tuple[StyleModel, Path, Path]) -> None:
@@ -160,7 +168,7 @@ def test_mixed_precision_keeps_instance_norm_in_fp32(multi: tuple[StyleModel, Pa
     assert convs and all(op.weight.dtype == types.fp16 for op in convs)
 
 
-def test_enumerated_fixed_and_float32(tmp_path: Path) -> None:
+def test_enumerated_fixed_and_float32(tmp_path: Path, float32_export: tuple[StyleModel, Path]) -> None:
     model = tiny_model(num_styles=1, use_case="video")
     enumerated = model.export_coreml(tmp_path / "E.mlpackage", sizes=[(512, 384), 256])
     info = read_spec(enumerated)
@@ -174,16 +182,16 @@ def test_enumerated_fixed_and_float32(tmp_path: Path) -> None:
         out = run_program(load_program(fixed), {"image": (image.transpose(2, 0, 1)[None] * 255).round()})
         expected = model.stylize((image * 255).round() / 255)
         assert np.abs(out["stylizedImage"][0].transpose(1, 2, 0) / 255 - expected).max() < 0.01
-    exact = model.export_coreml(tmp_path / "P.mlpackage", precision="float32")
-    assert check_coreml(exact, model.network) < 1e-4  # the interpreter follows the file to fp32 rounding
+    same, exact = float32_export  # tiny_model(num_styles=1, use_case="video") again, exported at float32
+    assert check_coreml(exact, same.network) < 1e-4  # the interpreter follows the file to fp32 rounding
 
 
-def test_check_fails_when_the_file_does_not_match(tmp_path: Path) -> None:
-    model = tiny_model(num_styles=1, use_case="video")
-    path = model.export_coreml(tmp_path / "M.mlpackage", precision="float32")
+def test_check_fails_when_the_file_does_not_match(float32_export: tuple[StyleModel, Path]) -> None:
+    model, path = float32_export
+    network = copy.deepcopy(model.network)  # the shared model stays as exported
     with torch.no_grad():
-        model.network.head.weight.mul_(1.5)  # the network changes after the export
-    assert check_coreml(path, model.network) > 0.01
+        network.head.weight.mul_(1.5)  # the network changes after the export
+    assert check_coreml(path, model.network) < 1e-4 and check_coreml(path, network) > 0.01
 
 
 def test_impossible_requests_are_refused(tmp_path: Path) -> None:

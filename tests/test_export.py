@@ -19,8 +19,19 @@ from studio.export.onnx import OnnxWrapper, check_onnx
 
 @pytest.fixture(scope="module")
 def multi_onnx(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, object]:
+    """A 3-style video model exported with metadata: a base ExportMetadata, some of it replaced by keywords (an
+    export takes ~7 s of a 2-core CPU, so the tests share this one)."""
+    from studio.export.metadata import ExportMetadata
+
     model = tiny_model(num_styles=3, use_case="video")
-    path = model.export_onnx(tmp_path_factory.mktemp("onnx") / "multi.onnx", max_size=1024)
+    base = ExportMetadata(author="Ann", license="CC0")
+    path = model.export_onnx(
+        tmp_path_factory.mktemp("onnx") / "multi.onnx",
+        max_size=1024,
+        metadata=base,
+        version="3",
+        description="Test model",
+    )
     return path, model
 
 
@@ -102,13 +113,10 @@ def test_export_metadata_is_checked_and_merged() -> None:
         ExportMetadata(description="x" * 1001)
 
 
-def test_onnx_metadata_from_the_dataclass_and_the_keywords(tmp_path: Path) -> None:
-    from studio.export.metadata import ExportMetadata
+def test_onnx_metadata_from_the_dataclass_and_the_keywords(multi_onnx: tuple[Path, object], tmp_path: Path) -> None:
     from studio.export.onnx import export_onnx
 
-    model = tiny_model(num_styles=1, use_case="video")
-    base = ExportMetadata(author="Ann", license="CC0")
-    path = model.export_onnx(tmp_path / "m.onnx", metadata=base, version="3", description="Test model")
+    path, model = multi_onnx  # exported with ExportMetadata(author="Ann", license="CC0"), version and description
     proto = onnx.load(str(path))
     meta = {p.key: p.value for p in proto.metadata_props}
     assert (meta["author"], meta["license"], meta["version"]) == ("Ann", "CC0", "3")

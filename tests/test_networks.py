@@ -118,7 +118,9 @@ def test_style_grid_matches_each_tile_to_the_painting() -> None:
     texture = torch.rand(1, 3, 16, 16)
     repeated = texture.repeat(1, 1, 2, 2)  # the texture in every quarter
     halves = torch.cat([repeated[..., :16], torch.rand(1, 3, 32, 16) * 0.3], dim=3)  # texture | another one
-    recipe = dataclasses.replace(STUDIO_RECIPE, style_layers=("relu1_1",), style_layer_weights=(1.0,), tv_weight=0.0)
+    recipe = dataclasses.replace(
+        STUDIO_RECIPE, style_layers=("relu1_1",), style_layer_weights=(1.0,), tv_weight=0.0, sliced_weight=0.0
+    )
     one = torch.ones(1, 1)
 
     def style_loss(output: torch.Tensor, painting: torch.Tensor, grid: int) -> float:
@@ -150,14 +152,19 @@ def test_sliced_term_tells_apart_distributions_with_the_same_means_and_covarianc
     samples = style_samples(Identity(), [gaussian], ("relu1_1",), count=4096)["relu1_1"]  # type: ignore[arg-type]
     assert samples.shape == (1, 4, 4096)
     one = torch.ones(1, 1)
-    assert float(sliced_error(gaussian, samples, one)[0]) < 0.01
-    assert float(sliced_error(two_tone, samples, one)[0]) > 0.05
+    dirs = torch.randn(4, 4)
+    dirs = dirs / dirs.norm(dim=0, keepdim=True)  # four unit directions
+    assert float(sliced_error(gaussian, samples, one, dirs)[0]) < 0.01
+    assert float(sliced_error(two_tone, samples, one, dirs)[0]) > 0.05
+    few = torch.rand(512)  # 512 of the 4096 positions
+    assert float(sliced_error(two_tone, samples, one, dirs, few)[0]) > 0.05
 
     shifted = style_samples(Identity(), [gaussian + 3.0], ("relu1_1",), count=4096)["relu1_1"]  # type: ignore[arg-type]
     both = torch.cat([samples, shifted])
     half = torch.full((1, 2), 0.5)
-    assert float(sliced_error(gaussian + 1.5, both, half)[0]) < 0.01  # halfway between the two
-    assert float(sliced_error(gaussian, both, half)[0]) > 10 * float(sliced_error(gaussian + 1.5, both, half)[0])
+    assert float(sliced_error(gaussian + 1.5, both, half, dirs)[0]) < 0.01  # halfway between the two
+    halfway = float(sliced_error(gaussian + 1.5, both, half, dirs)[0])
+    assert float(sliced_error(gaussian, both, half, dirs)[0]) > 10 * halfway
 
     recipe = dataclasses.replace(
         STUDIO_RECIPE, style_layers=("relu1_1",), style_layer_weights=(1.0,), tv_weight=0.0, sliced_weight=1.0
@@ -168,3 +175,15 @@ def test_sliced_term_tells_apart_distributions_with_the_same_means_and_covarianc
     loss = PerceptualLoss(Identity(), recipe, targets, 1.0, {"relu1_1": samples})  # type: ignore[arg-type]
     off = PerceptualLoss(Identity(), dataclasses.replace(recipe, sliced_weight=0.0), targets, 1.0)  # type: ignore[arg-type]
     assert float(loss(two_tone, two_tone, one)[1]) > float(off(two_tone, two_tone, one)[1]) + 0.05
+
+    # the directions and positions come from the caller's generator: the same seed, the same loss
+    gen = torch.Generator().manual_seed(7)
+    loss.redraw(gen)
+    first = float(loss(two_tone, two_tone, one)[1])
+    loss.redraw(gen)
+    assert float(loss(two_tone, two_tone, one)[1]) != first  # new directions each draw
+    loss.redraw(torch.Generator().manual_seed(7))
+    assert float(loss(two_tone, two_tone, one)[1]) == first
+    before = gen.get_state()
+    off.redraw(gen)  # without the term: nothing drawn, so a run's other draws stay as they were
+    assert torch.equal(gen.get_state(), before)

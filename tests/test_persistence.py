@@ -9,7 +9,8 @@ process: a subprocess would add two ~10 s starts). Screenshots go to the test's 
 
 The Train tab's right column (validation image, loss curves, snapshots with their labels, how the last run
 ended) is kept in the run folder: its bookkeeping (ui.runs), the handlers with a fake trainer across a
-restart, then a real tiny CPU training with a snapshot in Chromium, reloaded and restarted.
+restart, then a real tiny CPU training with a snapshot in Chromium, reloaded and restarted (the same run shows
+the Train tab's first viewport and its buttons before, during and after a training: one CPU training for both).
 """
 
 from __future__ import annotations
@@ -428,9 +429,15 @@ def _train_tab_back(page: Any, snap_label: str, done: str) -> None:
 
 
 @needs_chromium
-def test_the_train_tab_shows_the_last_run_after_a_reload_and_a_restart(tmp_path: Path) -> None:
-    """A real tiny CPU training (video, 10 iterations, a snapshot pressed while it runs), then a reload and a
-    restart: the Train tab shows its status, validation image, loss curves and snapshot gallery again."""
+def test_the_train_tab_trains_with_honest_buttons_and_shows_the_last_run_after_a_reload_and_a_restart(
+    tmp_path: Path,
+) -> None:
+    """The Train tab in the first viewport at 1440x900 with honest buttons (nothing to act on yet, a typed value
+    out of range, a time limit and its one-click fix), then a real tiny CPU training (video, 10 iterations, a
+    snapshot pressed while it runs) and the buttons after it; then a reload and a restart: the Train tab shows
+    its status, validation image, loss curves and snapshot gallery again. One training for both (each costs a
+    2-core CPU ~20 s): it was test_train_tab.py's test_train_tab_in_the_first_viewport_with_honest_buttons and
+    this module's test_the_train_tab_shows_the_last_run_after_a_reload_and_a_restart."""
     playwright = pytest.importorskip("playwright.sync_api")
     from appserver import free_port
 
@@ -446,20 +453,65 @@ def test_the_train_tab_shows_the_last_run_after_a_reload_and_a_restart(tmp_path:
         try:
             page.goto(url)
             page.get_by_role("tab", name="Train").click()
-            page.locator("#train-styles input[type=file]").set_input_files(str(tmp_path / "la_muse.png"))
-            page.locator("#train-usecase").get_by_text("video").click()
+            train, stop = page.locator("#train-go"), page.locator("#train-stop")
+            snapshot, more = page.locator("#train-snapshot"), page.locator("#train-more")
+            train.wait_for(state="visible")
+            for button in (train, stop, snapshot, more):
+                assert button.is_disabled()  # nothing to train yet
+            assert page.locator("#train-resume").is_hidden()
+            page.locator("#train-estimate").get_by_text(re.compile(r"About \d+ (s|min)")).wait_for()
+            # typed out of range: a message, not a silent clamp
+            strength = page.locator("#train-strength input[type=number]")
+            strength.fill("99")
+            strength.press("Tab")
+            page.get_by_text("Style strength: 1 to 10; 99 was changed to 10").wait_for(timeout=10_000)
+            # far past the job's time limit: a warning and a one-click fix
             iterations = page.locator("#train-iterations input[type=number]")
+            iterations.fill("5000")
+            iterations.press("Tab")
+            page.locator("#train-estimate").get_by_text("Over this studio's limit").wait_for(timeout=10_000)
+            page.locator("#train-fit").click()
+            page.locator("#train-fit").wait_for(state="hidden", timeout=10_000)
+            assert int(iterations.input_value()) < 5000 and "limit" not in page.locator("#train-estimate").inner_text()
+
+            page.locator("#train-styles input[type=file]").set_input_files(str(tmp_path / "la_muse.png"))
+            page.locator("#train-thumbs img").first.wait_for(state="visible")  # the painting's thumbnail
+            page.locator("#train-usecase").get_by_text("video").click()
+            density = page.locator("#train-density input[type=number]")
+            density.fill("1024")  # the loss network sees the style at 128 px, not 512: the start ~3 s sooner
+            density.press("Tab")
             iterations.fill("10")
             iterations.press("Tab")
-            page.locator("#train-go").click()
+            for box in (train, page.locator("#train-status"), page.locator("#train-estimate")):
+                top, bottom = box.bounding_box()["y"], box.bounding_box()["y"] + box.bounding_box()["height"]
+                assert 0 <= top and bottom <= 900, (box, top, bottom)  # in the first viewport, no scrolling
+            assert page.evaluate("window.scrollY") == 0
+            page.screenshot(path=str(shots / "train-ready.png"))
+            train.click()
+            page.wait_for_function("() => !document.querySelector('#train-stop').disabled", timeout=10_000)
+            assert train.is_disabled() and more.is_disabled()
             status = page.locator("#train-status")
-            status.get_by_text(re.compile(r"Iteration \d of 10")).wait_for(timeout=120_000)
-            page.locator("#train-snapshot").click()
+            status.get_by_text(re.compile(r"Iteration \d+ of 10 · .* · about \d+ (s|min) left")).wait_for(
+                timeout=120_000
+            )
+            assert not snapshot.is_disabled()
+            page.screenshot(path=str(shots / "train-running.png"))
+            snapshot.click()
             gallery = page.locator("#train-snapshots")
             gallery.get_by_text(re.compile(r"la_muse · snapshot at \d")).wait_for(timeout=30_000)
             snap_label = gallery.get_by_text(re.compile(r"la_muse · snapshot at \d")).first.inner_text().strip()
             status.get_by_text("Training done at iteration 10").wait_for(timeout=120_000)
+            ended = "[['go', false], ['stop', true], ['snapshot', true], ['more', false]]"
+            page.wait_for_function(
+                f"() => {ended}.every(([id, off]) => document.querySelector('#train-' + id).disabled === off)",
+                timeout=10_000,
+            )  # Train and Train more work now; Stop and Snapshot have nothing to act on
+            page.wait_for_timeout(1500)  # and it stays so (no late update from the run)
+            assert page.evaluate(
+                f"() => {ended}.every(([id, off]) => document.querySelector('#train-' + id).disabled === off)"
+            )
             page.screenshot(path=str(shots / "trained.png"))
+            page.screenshot(path=str(shots / "train-done.png"), full_page=True)
 
             done = "Last training: la_muse · video · 10 it, finished"
             page.reload()

@@ -1,6 +1,7 @@
 """The Train tab: its Gradio-free parts (run folders, the per-session registry, the thread-and-queue streaming
-helper), its handlers (estimate and its one-click fix, button states, range messages, human ETAs), and the
-real page in Chromium at 1440x900 (one shared server; one short CPU training)."""
+helper) and its handlers (estimate and its one-click fix, button states, range messages, human ETAs). The real
+page in Chromium at 1440x900 (the first viewport, the buttons before, during and after one short CPU training)
+is tested in test_persistence.py, with the same training's reload and restart: one CPU training for both."""
 
 from __future__ import annotations
 
@@ -13,8 +14,7 @@ from typing import Any
 
 import pytest
 import torch
-from browser import ARGS, CHROMIUM, needs_chromium
-from conftest import stripes, tiny_model
+from conftest import tiny_model
 from PIL import Image
 
 gr = pytest.importorskip("gradio")
@@ -252,72 +252,3 @@ def test_buttons_follow_the_training_and_the_status_speaks_human(tmp_path: Path,
     done = tab.buttons(sid, [str(style_path)])
     assert [b.get("interactive") for b in done[:4]] == [True, False, False, True]  # Train more: a run to continue
     assert tab.pace["video"].per_iteration > 0  # the next estimate uses what this run measured
-
-
-# --- the real page ------------------------------------------------------------------------------------------------
-
-
-@needs_chromium
-def test_train_tab_in_the_first_viewport_with_honest_buttons(url: str, tmp_path: Path) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
-    Image.fromarray(stripes(128, 128, period=12)).save(tmp_path / "painting.png")
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        page = browser.new_page(viewport={"width": 1440, "height": 900})
-        try:
-            page.goto(url)
-            page.get_by_role("tab", name="Train").click()
-            train, stop = page.locator("#train-go"), page.locator("#train-stop")
-            snapshot, more = page.locator("#train-snapshot"), page.locator("#train-more")
-            train.wait_for(state="visible")
-            for button in (train, stop, snapshot, more):
-                assert button.is_disabled()  # nothing to train yet
-            assert page.locator("#train-resume").is_hidden()
-            page.locator("#train-estimate").get_by_text(re.compile(r"About \d+ (s|min)")).wait_for()
-            # typed out of range: a message, not a silent clamp
-            strength = page.locator("#train-strength input[type=number]")
-            strength.fill("99")
-            strength.press("Tab")
-            page.get_by_text("Style strength: 1 to 10; 99 was changed to 10").wait_for(timeout=10_000)
-            # far past the job's time limit: a warning and a one-click fix
-            iterations = page.locator("#train-iterations input[type=number]")
-            iterations.fill("5000")
-            iterations.press("Tab")
-            page.locator("#train-estimate").get_by_text("Over this studio's limit").wait_for(timeout=10_000)
-            page.locator("#train-fit").click()
-            page.locator("#train-fit").wait_for(state="hidden", timeout=10_000)
-            assert int(iterations.input_value()) < 5000 and "limit" not in page.locator("#train-estimate").inner_text()
-
-            page.locator("#train-styles input[type=file]").set_input_files(str(tmp_path / "painting.png"))
-            page.locator("#train-thumbs img").first.wait_for(state="visible")  # the painting's thumbnail
-            page.locator("#train-usecase").get_by_text("video").click()
-            iterations.fill("5")
-            iterations.press("Tab")
-            for box in (train, page.locator("#train-status"), page.locator("#train-estimate")):
-                top, bottom = box.bounding_box()["y"], box.bounding_box()["y"] + box.bounding_box()["height"]
-                assert 0 <= top and bottom <= 900, (box, top, bottom)  # in the first viewport, no scrolling
-            assert page.evaluate("window.scrollY") == 0
-            page.screenshot(path=str(tmp_path / "train-ready.png"))
-            train.click()
-            page.wait_for_function("() => !document.querySelector('#train-stop').disabled", timeout=10_000)
-            assert train.is_disabled() and more.is_disabled()
-            status = page.locator("#train-status")
-            status.get_by_text(re.compile(r"Iteration \d+ of 5 · .* · about \d+ (s|min) left")).wait_for(
-                timeout=120_000
-            )
-            assert not snapshot.is_disabled()
-            page.screenshot(path=str(tmp_path / "train-running.png"))
-            status.get_by_text("Training done at iteration 5").wait_for(timeout=120_000)
-            ended = "[['go', false], ['stop', true], ['snapshot', true], ['more', false]]"
-            page.wait_for_function(
-                f"() => {ended}.every(([id, off]) => document.querySelector('#train-' + id).disabled === off)",
-                timeout=10_000,
-            )  # Train and Train more work now; Stop and Snapshot have nothing to act on
-            page.wait_for_timeout(1500)  # and it stays so (no late update from the run)
-            assert page.evaluate(
-                f"() => {ended}.every(([id, off]) => document.querySelector('#train-' + id).disabled === off)"
-            )
-            page.screenshot(path=str(tmp_path / "train-done.png"), full_page=True)
-            print(f"screenshots: {tmp_path}")
-        finally:
-            browser.close()

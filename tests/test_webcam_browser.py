@@ -47,12 +47,18 @@ def _camera_file(path: Path, frames: int = 4) -> Path:
     return path
 
 
+@pytest.fixture(scope="module")
+def camera_clip(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The fake camera's clip, made once for the module (Chromium only reads it)."""
+    return _camera_file(tmp_path_factory.mktemp("camera") / "camera.y4m")
+
+
 @pytest.fixture
-def browser_page(url: str, request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[object]:
+def browser_page(url: str, request: pytest.FixtureRequest, camera_clip: Path) -> Iterator[object]:
     """A page on the Webcam tab, camera allowed; ``request.param``: extra Chromium flags."""
     playwright = pytest.importorskip("playwright.sync_api")
     extra = getattr(request, "param", [])
-    clip = f"--use-file-for-fake-video-capture={_camera_file(tmp_path / 'camera.y4m')}"
+    clip = f"--use-file-for-fake-video-capture={camera_clip}"
     with playwright.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS + CAMERA + [clip] + extra)
         page = browser.new_context(viewport={"width": 1280, "height": 900}, permissions=["camera"]).new_page()

@@ -74,26 +74,30 @@ SLICED_SAMPLES = 4096  # feature positions kept per style and layer for the slic
 SLICED_POSITIONS = 16384
 
 
-def sliced_error(features: torch.Tensor, samples: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
+def sliced_error(
+    features: torch.Tensor,
+    samples: torch.Tensor,
+    mix: torch.Tensor,
+    directions: torch.Tensor,
+    positions: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Sliced Wasserstein error of each output's features against its styles' feature samples.
 
     features (N, C, H, W); samples (S, C, M): each style's features at M positions; mix (N, S) the styles each
-    output is trained for. The output's features (at most SLICED_POSITIONS random positions of them) and the
-    samples are projected on C random unit directions (new ones every call), sorted, and
-    the output's sorted projections compared with the target's quantiles at the same ranks (a mix of styles
-    mixes their quantiles: the 1-D Wasserstein barycentre). Returns (N,): the mean squared difference divided
-    by the target's mean square.
+    output is trained for; directions (C, P): P unit directions to project on; positions (K,) in [0, 1): which
+    of the H*W positions to compare when there are more than K of them (None: all). The output's features and
+    the samples are projected on the directions, sorted, and the output's sorted projections compared with the
+    target's quantiles at the same ranks (a mix of styles mixes their quantiles: the 1-D Wasserstein
+    barycentre). Returns (N,): the mean squared difference divided by the target's mean square.
     """
     n, c, h, w = features.shape
     with torch.autocast(features.device.type, enabled=False):
         f = features.float().reshape(n, c, h * w)
-        if h * w > SLICED_POSITIONS:  # a random subset of positions, new every step, so every pixel gets its turn
-            f = f[:, :, torch.randint(h * w, (SLICED_POSITIONS,), device=f.device)]
+        if positions is not None and h * w > len(positions):
+            f = f[:, :, (positions * (h * w)).long().clamp_max(h * w - 1)]
         k = f.shape[2]
-        dirs = torch.randn(c, c, device=features.device)
-        dirs = dirs / dirs.norm(dim=0, keepdim=True)  # (C, P): P = C unit directions
-        out = torch.einsum("cp,nck->npk", dirs, f).sort(dim=2).values  # (N, P, K)
-        target = torch.einsum("cp,sck->spk", dirs, samples.float()).sort(dim=2).values  # (S, P, M)
+        out = torch.einsum("cp,nck->npk", directions, f).sort(dim=2).values  # (N, P, K)
+        target = torch.einsum("cp,sck->spk", directions, samples.float()).sort(dim=2).values  # (S, P, M)
         target = torch.einsum("ns,spk->npk", mix.float(), target)  # (N, P, M)
         target = F.interpolate(target, size=k, mode="linear", align_corners=True)  # (N, P, K): quantiles
         err = (out - target).pow(2).mean(dim=(1, 2))
@@ -155,8 +159,31 @@ class PerceptualLoss(nn.Module):
         if recipe.sliced_weight > 0:
             if samples is None:
                 raise ValueError("the recipe's sliced Wasserstein term needs feature samples: see style_samples()")
+            gen = torch.Generator().manual_seed(0)
             for layer in self.style_layers:
                 self.register_buffer(f"samples_{layer}", samples[layer].float())  # (S, C, M)
+                c = samples[layer].shape[1]
+                self.register_buffer(f"directions_{layer}", torch.randn(c, c, generator=gen).to(first.device))
+            self.register_buffer("positions", torch.rand(SLICED_POSITIONS, generator=gen).to(first.device))
+            self._normalize_directions()
+
+    @torch.no_grad()
+    def redraw(self, generator: torch.Generator) -> None:
+        """New random directions and positions for the sliced Wasserstein term (nothing without it), drawn
+        from ``generator`` (on this loss's device): a training run calls this before every step with its own
+        seeded, checkpointed generator, so a run repeats from its seed and a resumed run continues exactly.
+        The draws fill buffers in place: a step captured in a CUDA graph reads the new values."""
+        if self.recipe.sliced_weight <= 0:
+            return
+        for layer in self.style_layers:
+            getattr(self, f"directions_{layer}").normal_(generator=generator)
+        self.positions.uniform_(generator=generator)
+        self._normalize_directions()
+
+    def _normalize_directions(self) -> None:
+        for layer in self.style_layers:
+            d = getattr(self, f"directions_{layer}")  # (C, P = C)
+            d.div_(d.norm(dim=0, keepdim=True).clamp_min(1e-12))  # unit columns
 
     def forward(
         self, output: torch.Tensor, content: torch.Tensor, style: torch.Tensor, logits: torch.Tensor | None = None
@@ -189,7 +216,8 @@ class PerceptualLoss(nn.Module):
             else:
                 err = (g - t[:, None]).pow(2).mean(dim=(1, 2, 3))  # (N,): the PyTorch example's mse_loss
             if r.sliced_weight > 0:
-                err = err + r.sliced_weight * sliced_error(feats[layer], getattr(self, f"samples_{layer}"), style)
+                samples, directions = getattr(self, f"samples_{layer}"), getattr(self, f"directions_{layer}")
+                err = err + r.sliced_weight * sliced_error(feats[layer], samples, style, directions, self.positions)
             per_sample = per_sample + w * err
         style_loss = per_sample.mean()
         weighted = (per_sample * (style.float() @ self.style_weights)).mean()

@@ -149,6 +149,7 @@ def train_bank(
                 noise = torch.randn(crops.shape, generator=gen, device=dev) * recipe.stability_noise
                 crops = torch.cat([crops, (crops + noise).clamp(0, 1)])
                 rows = torch.cat([style, style])
+            loss_fn.redraw(gen)  # the sliced term's directions, drawn as Trainer draws them
             stepper.step(crops, rows, cosine_lr(it, 0, iterations, recipe.learning_rate, lr_end))
             if it + 1 in snapshot_at and on_snapshot is not None:
                 on_snapshot(it + 1, _models(nets, jobs, configs, network, recipe, it + 1))

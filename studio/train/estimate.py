@@ -14,12 +14,13 @@ from studio.device import resolve_device
 # Measured with bench/train_latency.py (one model; 256 px crops): seconds per iteration at the device's default
 # batch (8 on a GPU, 2 on the CPU), and the seconds around the iterations (imports, loss network, content,
 # warm-up; on the GPU with Python's bytecode cached, as an install leaves it: bench/RESULTS.md, "Sixth round").
-# GPU: an H200; the video row from the presets' run (bench/RESULTS.md). CPU: 2 cores (x86-64, AVX2).
+# GPU: an H200, the steady rates of `studio train` with the sliced Wasserstein term (bench/RESULTS.md, "Eighth
+# round"). CPU: 2 cores (x86-64, AVX2), the term's 3 % added to the sixth round's measurements.
 _ITERATION_SECONDS = {
-    ("cuda", "image"): 1 / 52.0,
-    ("cuda", "video"): 1 / 80,
-    ("cpu", "image"): 2.56,
-    ("cpu", "video"): 1.36,
+    ("cuda", "image"): 1 / 34.0,
+    ("cuda", "video"): 1 / 40.0,
+    ("cpu", "image"): 2.64,
+    ("cpu", "video"): 1.40,
 }
 _SETUP_SECONDS = {"cuda": 5.0, "cpu": 8.0}
 _MEASURED_BATCH = {"cuda": 8, "cpu": 2}

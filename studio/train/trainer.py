@@ -222,6 +222,7 @@ class _Loop:
     """What a run's iterations use, prepared once per :meth:`Trainer.run`."""
 
     step: TrainStep
+    loss: PerceptualLoss  # the step's loss: redrawn before every step (its sliced term's random directions)
     pool: torch.Tensor  # the content photos on the device (studio.train.content.load_pool)
     val: torch.Tensor  # the validation image, (1, 3, h, w)
     val_styles: torch.Tensor  # the styles a report shows it in, one-hot rows
@@ -446,7 +447,7 @@ class Trainer:
             wanted = cfg.init == "pretrained" and self._checkpoint is None
             self._init_state(style_descriptors(vgg, styles) if wanted else None)
         check_cancel(self._cancel, "preparing the first iteration")
-        return _Loop(self._make_step(loss_fn), pool, val, val_styles)
+        return _Loop(self._make_step(loss_fn), loss_fn, pool, val, val_styles)
 
     def _make_step(self, loss_fn: PerceptualLoss) -> TrainStep:
         net, opt = self._net, self._optimizer
@@ -495,6 +496,8 @@ class Trainer:
         last_checkpoint = self.iteration
         while self.iteration < self.target and not self._cancel.is_set():
             content, style = self._batch(loop.pool)
+            assert self._generator is not None
+            loop.loss.redraw(self._generator)  # after the batch's draws, as train_bank does: a bank of one matches
             with self._lock:
                 style_loss, content_loss = loop.step.step(content, style, self._lr(self.iteration))
                 self.iteration += 1

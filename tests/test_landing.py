@@ -70,7 +70,9 @@ def test_gallery_thumbnails_show_each_preset_applied_to_the_sample_photo() -> No
         drawing = _small(ImageOps.fit(Image.open(preset.style_image).convert("RGB"), (h, h)))
         assert np.abs(left - drawing).mean() < 8, preset.name  # the drawing
         assert np.abs(right - _small(ImageOps.fit(photo, (h, h)))).mean() > 20, preset.name  # the photo, restyled
-        assert np.abs(right - drawing).mean() > 20, preset.name  # not the drawing again
+        # not the drawing again: the same drawing measures < 8 (the check above); a strong style shares its
+        # palette (swirling-sky's photo, all blue swirls, measures 19)
+        assert np.abs(right - drawing).mean() > 12, preset.name
         rights.append(right)
     for i in range(len(rights) - 1):
         assert np.abs(rights[i] - rights[i + 1]).mean() > 5  # each preset's own result

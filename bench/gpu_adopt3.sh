@@ -8,6 +8,7 @@
 #    use case from the re-made start and from the previous one (carried in .gpu/init), then the image use case.
 # Needs carried .gpu/data/{content,photos,faces,styles-bench}, .gpu/vgg, .gpu/whl (tqdm) and .gpu/init.
 source bench/gpu_prelude.sh
+BUDGET=${BUDGET:-430}
 python3 -m pip install -q --no-index --no-deps --target /tmp/site .gpu/whl/*.whl && export PYTHONPATH=/tmp/site:$PWD
 unset PYTHONDONTWRITEBYTECODE; export PYTHONPYCACHEPREFIX=/tmp/pyc
 STYLE=presets/swirling-sky/style.jpg
@@ -22,16 +23,8 @@ touch /tmp/train-start
 timeout 380 python3 presets/train.py --content $D/content --use-case video --no-single --multi-iterations 3000 \
   2>&1 | grep -v Warning > $R/presets-video-all.log &
 PID=$!
-EXPLORE=$(ls $D/styles-bench/*.jpg | awk 'NR%3==1' | sed 's|^|../|')
-bench() {  # label, use case, then variants
-  local label=$1 uc=$2; shift 2
-  local left=$(( ${BUDGET:-430} - ($(date +%s) - T0) ))
-  (cd bench && timeout $((left - 20)) python3 quality.py --styles $EXPLORE --photos ../$D/photos --faces ../$D/faces \
-    --out $R/sheets-$label --threads 14 --iterations 100 --bank 24 --no-lite --use-case $uc --deadline $((left - 35)) \
-    --variants "$@" 2>&1 | tee $R/explore-$label.log | grep -v "^{")
-}
-bench video video "studio:label=video-new-start" "studio:start=../.gpu/init/init-video-old.safetensors,label=video-old-start"
-bench image image "studio:label=image-default"
+explore_bench video video "studio:label=video-new-start" "studio:start=../.gpu/init/init-video-old.safetensors,label=video-old-start"
+explore_bench image image "studio:label=image-default"
 wait $PID; tail -n 2 $R/presets-video-all.log
 find presets -name '*.safetensors' -newer /tmp/train-start | sort > $R/new-models.txt; cat $R/new-models.txt
 mkdir -p $R/models && cp --parents $(cat $R/new-models.txt) $R/models/

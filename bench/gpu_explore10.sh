@@ -8,7 +8,6 @@
 # 4. then each new start against it (image: strength 5; video: the meancov start without and with the term).
 # Needs carried .gpu/data/{content,styles-train,photos,faces,styles-bench}, .gpu/vgg, .gpu/init and .bench-site.
 source bench/gpu_prelude.sh
-EXPLORE=$(ls $D/styles-bench/*.jpg | awk 'NR%3==1' | sed 's|^|../|')
 SW=sliced_weight=${SW:-2}
 python3 -m studio.train.pretrain --content $D/content --styles $D/styles-train --use-case image --recipe $SW \
   --photo-iterations 0 --start studio/weights/init-image.safetensors --style-iterations ${ITERATIONS:-3000} \
@@ -18,18 +17,11 @@ python3 -m studio.train.pretrain --content $D/content --styles $D/styles-train -
   --photo-iterations 0 --start .gpu/init/init-video-mc.safetensors --style-iterations ${ITERATIONS:-3000} \
   -o $R/init-video.safetensors > $R/pretrain-video.log 2>&1 &
 PID_video=$!
-bench() {  # label, use case, then variants
-  local label=$1 uc=$2; shift 2
-  local left=$(( ${BUDGET:-565} - ($(date +%s) - T0) ))
-  (cd bench && timeout $((left - 20)) python3 quality.py --styles $EXPLORE --photos ../$D/photos --faces ../$D/faces \
-    --out $R/sheets-$label --threads 14 --iterations 100 --bank 24 --no-lite --use-case $uc --deadline $((left - 35)) \
-    --variants "$@" 2>&1 | tee $R/explore-$label.log | grep -v "^{")
-}
-bench old image "studio:$SW,label=sw2-shipped-start"
+explore_bench old image "studio:$SW,label=sw2-shipped-start"
 wait $PID_video; tail -2 $R/pretrain-video.log
-bench video video "studio:start=../.gpu/init/init-video-mc.safetensors,$SW,label=video-mc-start-sw2" \
+explore_bench video video "studio:start=../.gpu/init/init-video-mc.safetensors,$SW,label=video-mc-start-sw2" \
   "studio:start=$R/init-video.safetensors,$SW,label=video-sw-start-sw2"
 wait $PID_image; tail -2 $R/pretrain-image.log
-bench new image "studio:start=$R/init-image.safetensors,$SW,label=sw2-sw-start"
+explore_bench new image "studio:start=$R/init-image.safetensors,$SW,label=sw2-sw-start"
 tar cf - -C /tmp res | split -b 15M - "$OUT/results.tar.part-"
 ls -la "$OUT"

@@ -7,21 +7,13 @@
 # 3. the video use case from the shipped and the re-made video start on the same paintings (strength 5).
 # Needs carried .gpu/data/{content,styles-train,photos,faces,styles-bench}, .gpu/vgg and .bench-site.
 source bench/gpu_prelude.sh
-EXPLORE=$(ls $D/styles-bench/*.jpg | awk 'NR%3==1' | sed 's|^|../|')
 python3 -m studio.train.pretrain --content $D/content --styles $D/styles-train --use-case video \
   --photo-iterations 0 --start studio/weights/init-video.safetensors --style-iterations ${ITERATIONS:-3000} \
   -o $R/init-video.safetensors > $R/pretrain-video.log 2>&1 &
 PID=$!
-bench() {  # label, use case, then variants
-  local label=$1 uc=$2; shift 2
-  local left=$(( ${BUDGET:-565} - ($(date +%s) - T0) ))
-  (cd bench && timeout $((left - 20)) python3 quality.py --styles $EXPLORE --photos ../$D/photos --faces ../$D/faces \
-    --out $R/sheets-$label --threads 14 --iterations 100 --bank 24 --no-lite --use-case $uc --deadline $((left - 35)) \
-    --variants "$@" 2>&1 | tee $R/explore-$label.log | grep -v "^{")
-}
-bench sliced image "studio:strengths=5/8,label=base" "studio:sliced_weight=1,label=sw1" \
+explore_bench sliced image "studio:strengths=5/8,label=base" "studio:sliced_weight=1,label=sw1" \
   "studio:sliced_weight=4,label=sw4" "studio:sliced_weight=16,label=sw16"
 wait $PID; tail -3 $R/pretrain-video.log
-bench video video "studio:label=video-shipped" "studio:start=$R/init-video.safetensors,label=video-new"
+explore_bench video video "studio:label=video-shipped" "studio:start=$R/init-video.safetensors,label=video-new"
 tar cf - -C /tmp res | split -b 15M - "$OUT/results.tar.part-"
 ls -la "$OUT"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,6 +21,11 @@ pytestmark = pytest.mark.slow  # needs the real loss-network weights
 # Where only the mechanics are checked (time bound, stopping, the CLI), the finest style density: the loss network
 # sees the style at 128 px, not the default's 512 px (a CPU saves ~1 s before each quick look's first step).
 FINE = 1024
+
+
+def small_look(style: np.ndarray, photo: np.ndarray, **kw: Any) -> Image.Image:
+    """``studio.quicklook`` of a 64 px image on the CPU at the finest density (the mechanics' tests)."""
+    return studio.quicklook(style, photo, style_density=FINE, size=64, device="cpu", **kw)
 
 
 def test_quicklook_moves_towards_the_style_and_reports_progress() -> None:
@@ -45,16 +51,7 @@ def test_quicklook_is_bounded_in_time_and_can_be_stopped() -> None:
     photo, style = synthetic_photo(96, 96, 1), stripes(96, 96, period=10)
     start = time.perf_counter()
     events: list[studio.QuickLookProgress] = []
-    studio.quicklook(
-        style,
-        photo,
-        style_density=FINE,
-        size=64,
-        iterations=5000,
-        max_seconds=1.0,
-        device="cpu",
-        on_progress=events.append,
-    )
+    small_look(style, photo, iterations=5000, max_seconds=1.0, on_progress=events.append)
     assert time.perf_counter() - start < 30  # includes loading the loss network
     assert events[-1].iteration < 5000 and events[-1].elapsed >= 1.0
     seen: list[int] = []
@@ -63,16 +60,7 @@ def test_quicklook_is_bounded_in_time_and_can_be_stopped() -> None:
         seen.append(p.iteration)
         return len(seen) < 2
 
-    studio.quicklook(
-        style,
-        photo,
-        style_density=FINE,
-        size=64,
-        iterations=100,
-        device="cpu",
-        on_progress=stop_at_two,
-        report_interval=3,
-    )
+    small_look(style, photo, iterations=100, on_progress=stop_at_two, report_interval=3)
     assert seen == [3, 6]
 
 
@@ -86,17 +74,7 @@ def test_quicklook_stops_on_its_cancel_flag_and_reports_as_an_event() -> None:
         if len(seen) == 2:
             flag.set()  # as the Styles tab's stop does when its page leaves
 
-    image = studio.quicklook(
-        style,
-        photo,
-        style_density=FINE,
-        size=64,
-        iterations=100,
-        device="cpu",
-        on_progress=note,
-        report_interval=3,
-        cancel=flag,
-    )
+    image = small_look(style, photo, iterations=100, on_progress=note, report_interval=3, cancel=flag)
     assert [p.iteration for p in seen] == [3, 6] and image.size == (64, 64)  # the picture so far
     assert isinstance(seen[0], Event) and (seen[0].done, seen[0].total) == (3, 100) and seen[0].fraction == 0.03
     with pytest.raises(Cancelled, match="stopped while decoding the images"):  # nothing made yet

@@ -234,7 +234,11 @@ def style_targets(
     vgg: VGGFeatures, images: list[torch.Tensor], layers: tuple[str, ...], stat: str = "gram"
 ) -> dict[str, torch.Tensor]:
     """Target statistics for each style image ((1, 3, H, W) in [0, 1], any size): layer -> (S, ...)."""
-    per_style = [vgg(img, layers) for img in images]
+    return targets_of([vgg(img, layers) for img in images], layers, stat)
+
+
+def targets_of(per_style: list[dict[str, torch.Tensor]], layers: tuple[str, ...], stat: str) -> dict[str, torch.Tensor]:
+    """:func:`style_targets` from the style images' loss-network features, already computed."""
     return {layer: torch.cat([style_statistic(f[layer], stat) for f in per_style]) for layer in layers}
 
 
@@ -244,8 +248,14 @@ def style_samples(
 ) -> dict[str, torch.Tensor]:
     """Each style image's features at ``count`` random positions (with replacement; seeded), for the sliced
     Wasserstein term: layer -> (S, C, count)."""
+    return samples_of([vgg(img, layers) for img in images], layers, count, seed)
+
+
+def samples_of(
+    per_style: list[dict[str, torch.Tensor]], layers: tuple[str, ...], count: int = SLICED_SAMPLES, seed: int = 0
+) -> dict[str, torch.Tensor]:
+    """:func:`style_samples` from the style images' loss-network features, already computed."""
     gen = torch.Generator().manual_seed(seed)
-    per_style = [vgg(img, layers) for img in images]
     out: dict[str, list[torch.Tensor]] = {layer: [] for layer in layers}
     for feats in per_style:
         for layer in layers:

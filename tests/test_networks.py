@@ -187,3 +187,42 @@ def test_sliced_term_tells_apart_distributions_with_the_same_means_and_covarianc
     before = gen.get_state()
     off.redraw(gen)  # without the term: nothing drawn, so a run's other draws stay as they were
     assert torch.equal(gen.get_state(), before)
+
+
+def test_structure_term_keeps_light_and_dark_where_the_photo_has_them() -> None:
+    """The structure term (SSIM's local correlation of luminance, Wang et al. 2004) is blind to local brightness
+    and contrast, so a painting may darken or flatten a photo, but it counts light and dark moved or inverted.
+    In the loss its weight follows each output's style weight (the strength)."""
+    from torch.nn import functional as F
+
+    from studio.config import STUDIO_RECIPE
+    from studio.nn.losses import PerceptualLoss, structure_error, style_targets
+
+    torch.manual_seed(0)
+    photo = F.interpolate(torch.rand(2, 3, 8, 8), size=32, mode="bilinear")  # smooth light and dark
+    assert float(structure_error(photo, photo).max()) < 1e-4
+    assert float(structure_error(photo * 0.2 + 0.05, photo).max()) < 0.01  # darker and flatter: the same structure
+    assert float(structure_error(1 - photo, photo).min()) > 1.5  # light and dark swapped
+    other = photo.flip(0)  # the other picture: light and dark elsewhere
+    assert 0.4 < float(structure_error(other, photo).min()) < 1.6
+    out = other.clone().requires_grad_()
+    structure_error(out, photo).sum().backward()
+    assert out.grad is not None and float(out.grad.abs().sum()) > 0
+
+    class Identity(torch.nn.Module):
+        def forward(self, img: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
+            return dict.fromkeys(layers, img)
+
+    recipe = dataclasses.replace(
+        STUDIO_RECIPE, style_layers=("relu1_1",), style_layer_weights=(1.0,), tv_weight=0.0, sliced_weight=0.0
+    )
+    targets = style_targets(Identity(), [photo[:1], photo[1:]], recipe.style_layers, recipe.style_stat)  # type: ignore[arg-type]
+    weights = torch.tensor([1.0, 4.0]) * recipe.style_weight  # two styles: strength 5 and a stronger one
+
+    def total(structure_weight: float) -> float:
+        r = dataclasses.replace(recipe, structure_weight=structure_weight)
+        return float(PerceptualLoss(Identity(), r, targets, weights)(other, photo, torch.eye(2))[0])  # type: ignore[arg-type]
+
+    errors = structure_error(other, photo)
+    expected = 1.5 * float((errors * torch.tensor([1.0, 4.0])).mean())
+    assert total(1.5) - total(0.0) == pytest.approx(expected, rel=1e-4)

@@ -6,6 +6,10 @@
   ReLU features the mean term dominates it), as in Li et al. 2017, "Demystifying Neural Style Transfer".
 * Content: squared distance of one VGG layer's activations (Johnson's "feature reconstruction loss").
 * Total variation: a small smoothness prior against high-frequency noise (Mahendran & Vedaldi 2015).
+* Structure (``LossRecipe.structure_weight``): the structure part of SSIM (Wang et al. 2004; the local
+  correlation) between the output's and the photo's luminance, at two scales, as a loss (Zhao et al. 2017
+  train with SSIM). It ignores local brightness and contrast, so a dark painting may darken and flatten a face
+  but not erase its eyes and mouth.
 * Sliced Wasserstein (``LossRecipe.sliced_weight``): the whole distribution of each style layer's features,
   compared along random directions by sorting (Heitz et al. 2021, "A Sliced Wasserstein Loss for Neural
   Texture Synthesis"; Risser et al. 2017 add histograms to the Gram for the same reason): means and
@@ -111,11 +115,43 @@ def total_variation(x: torch.Tensor) -> torch.Tensor:
     return dh + dw
 
 
+LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 luminance weights
+SSIM_C3 = 0.03**2 / 2  # SSIM's stabiliser of the structure term for data in [0, 1] (Wang et al. 2004)
+
+
+def structure_error(output: torch.Tensor, content: torch.Tensor, scales: int = 2) -> torch.Tensor:
+    """1 - SSIM's structure term (the local correlation) between the luminance of output and content, (N, 3, H,
+    W) in [0, 1] -> (N,), averaged over ``scales`` scales (each half the size of the one before; an 11-tap
+    Gaussian window of sigma 1.5, as SSIM's). 0 when the output's light and dark follow the photo's everywhere,
+    whatever their local brightness and contrast; 2 where they are inverted."""
+    with torch.autocast(output.device.type, enabled=False):
+        # Channel arithmetic, no weight tensor: a step captured in a CUDA graph may not copy from the host.
+        x = sum(w * content[:, i : i + 1].float() for i, w in enumerate(LUMA))  # (N, 1, H, W)
+        y = sum(w * output[:, i : i + 1].float() for i, w in enumerate(LUMA))
+        t = torch.arange(11, device=output.device, dtype=torch.float32) - 5
+        g = torch.exp(-(t**2) / (2 * 1.5**2))
+        g = g / g.sum()
+        rows, cols = g.view(1, 1, 1, 11), g.view(1, 1, 11, 1)  # the separable window
+        err = output.new_zeros(len(output), dtype=torch.float32)
+        for scale in range(scales):
+            if scale:
+                x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
+            stack = torch.cat([x, y, x * x, y * y, x * y], 1)  # (N, 5, H, W)
+            c = stack.shape[1]
+            blur = F.conv2d(F.pad(stack, (5, 5, 0, 0), mode="reflect"), rows.expand(c, 1, 1, 11), groups=c)
+            blur = F.conv2d(F.pad(blur, (0, 0, 5, 5), mode="reflect"), cols.expand(c, 1, 11, 1), groups=c)
+            mx, my, xx, yy, xy = blur.unbind(1)
+            vx, vy, cov = (xx - mx * mx).clamp_min(0), (yy - my * my).clamp_min(0), xy - mx * my
+            s = (cov + SSIM_C3) / ((vx * vy + 1e-12).sqrt() + SSIM_C3)  # (N, H, W)
+            err = err + (1 - s).mean(dim=(1, 2))
+        return err / scales
+
+
 SATURATION = 4.0  # |logit| beyond which sigmoid(logit) is within 2% of 0 or 1
 
 
 class PerceptualLoss(nn.Module):
-    """Style + content + TV loss against fixed style targets.
+    """Style + content + TV (+ structure) loss against fixed style targets.
 
     ``style_targets[layer]`` is (S, ...): one target statistic per style (see :func:`style_targets`). At each
     step, ``style`` (N, S) says which mix of styles each output is trained for; its target is the same mix of
@@ -224,6 +260,11 @@ class PerceptualLoss(nn.Module):
 
         tv = total_variation(output.float())
         total = r.content_weight * content_loss + weighted + r.tv_weight * tv
+        if r.structure_weight > 0:
+            # Scaled like the style weight (the recipe's value is at strength 5): the guard grows with the pull.
+            photos = content.repeat(repeats, 1, 1, 1) if repeats > 1 else content
+            scale = (style.float() @ self.style_weights) / max(r.style_weight, 1e-12)  # (N,): the strengths
+            total = total + r.structure_weight * (structure_error(output, photos) * scale).mean()
         if logits is not None and r.saturation_weight > 0:
             total = total + r.saturation_weight * (logits.float().abs() - SATURATION).clamp_min(0).pow(2).mean()
         return total, style_loss, content_loss

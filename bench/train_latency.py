@@ -1,6 +1,6 @@
 """Where the seconds of `studio train STYLE -o M.safetensors` go: one process, the CLI's steps, timed.
 
-    python bench/train_latency.py STYLE [--iterations 300] [--content DIR] [--use-case image]
+    python bench/train_latency.py STYLE [--iterations 300] [--content DIR] [--use-case image] [--recipe K=V,...]
 
 Phases: Python start and imports, the device's first use, building the Trainer (style image, content list,
 validation image), the run up to the first progress report (loss network, style targets, content pool, the
@@ -38,13 +38,14 @@ def main() -> None:
     ap.add_argument("--iterations", type=int, default=300)
     ap.add_argument("--content", help="default: the built-in set, as the CLI")
     ap.add_argument("--use-case", default="image")
+    ap.add_argument("--recipe", help="overrides of the recipe: key=value,... (e.g. structure_weight=0)")
     args = ap.parse_args()
+    config = TrainConfig(iterations=args.iterations, use_case=args.use_case)
+    recipe = config.loss_recipe.overridden(args.recipe) if args.recipe else None
     dev = resolve_device("auto")
     torch.zeros(1, device=dev).sum().item()
     t_device = time.perf_counter()
-    trainer = Trainer(
-        args.style, args.content, TrainConfig(iterations=args.iterations, use_case=args.use_case), device=dev
-    )
+    trainer = Trainer(args.style, args.content, config, device=dev, recipe=recipe)
     t_trainer = time.perf_counter()
     marks: dict[int, float] = {}
     model = trainer.run(lambda p: marks.__setitem__(p.iteration, time.perf_counter()))

@@ -4,7 +4,8 @@
 
 For every preset and photo: luminance SSIM (bench/quality.py's) of the photo with the preset's own model's
 result and with the all-presets model's result for that preset, and their difference (the presets' promise:
-within 0.05). With --out, a sheet of 50/50 blends of neighbouring presets beside both ends.
+within 0.05), with the largest on one photo either way (the all-presets model keeping less of it, or more).
+With --out, a sheet of 50/50 blends of neighbouring presets beside both ends.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ def main() -> None:
             own = preset(name).load(args.use_case, device="cpu")
             single = [ssim(p, Image.fromarray(own.stylize(np.asarray(p)))) for p in photos]
             mixed = [ssim(p, Image.fromarray(every.stylize(np.asarray(p), style=name))) for p in photos]
-            gaps = [abs(a - b) for a, b in zip(single, mixed, strict=True)]
+            diffs = [b - a for a, b in zip(single, mixed, strict=True)]  # > 0: the all-presets model keeps more
+            gaps = [abs(d) for d in diffs]
             worst = max(worst, *gaps)
             rows.append(
                 {
@@ -46,6 +48,8 @@ def main() -> None:
                     "SSIM own model": f"{np.mean(single):.3f}",
                     "SSIM all-presets": f"{np.mean(mixed):.3f}",
                     "largest gap": f"{max(gaps):.3f}",
+                    "most kept less": f"{max(0.0, -min(diffs)):.3f}",
+                    "most kept more": f"{max(0.0, max(diffs)):.3f}",
                 }
             )
         if args.out:

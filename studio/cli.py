@@ -274,7 +274,8 @@ def _train(args: argparse.Namespace) -> int:
     seconds = trainer.estimated_seconds()
     todo = trainer.target - trainer.iteration
     guess = f": {describe_seconds(seconds)}" if seconds is not None else ""
-    print(f"training {todo} iterations of the {trainer.config.use_case} model on the {device.type.upper()}{guess}")
+    where = {"cuda": "GPU (CUDA)", "mps": "Apple GPU (MPS)"}.get(device.type, device.type.upper())
+    print(f"training {todo} iterations of the {trainer.config.use_case} model on the {where}{guess}")
     bar = tqdm(total=trainer.target, initial=trainer.iteration, unit="it", desc=f"training on {device.type}")
 
     def on_progress(p: Any) -> None:

@@ -236,6 +236,11 @@ def _save_model(model: Any, out: Path) -> Path:
         raise StudioError(f"cannot save {out} ({why}); the trained model was kept as {rescue}") from None
 
 
+def device_words(kind: str) -> str:
+    """How the CLI names a torch device type to people: "GPU (CUDA)", "Apple GPU (MPS)", "CPU"."""
+    return {"cuda": "GPU (CUDA)", "mps": "Apple GPU (MPS)"}.get(kind, kind.upper())
+
+
 def _train(args: argparse.Namespace) -> int:
     from studio.train.estimate import default_use_case, describe_seconds
     from studio.train.trainer import Trainer  # looked up at the call (tests)
@@ -274,7 +279,7 @@ def _train(args: argparse.Namespace) -> int:
     seconds = trainer.estimated_seconds()
     todo = trainer.target - trainer.iteration
     guess = f": {describe_seconds(seconds)}" if seconds is not None else ""
-    where = {"cuda": "GPU (CUDA)", "mps": "Apple GPU (MPS)"}.get(device.type, device.type.upper())
+    where = device_words(device.type)
     print(f"training {todo} iterations of the {trainer.config.use_case} model on the {where}{guess}")
     bar = tqdm(total=trainer.target, initial=trainer.iteration, unit="it", desc=f"training on {device.type}")
 

@@ -10,7 +10,7 @@ import pytest
 from conftest import synthetic_photo, tiny_model
 from PIL import Image
 
-from studio.cli import main, parse_style
+from studio.cli import device_words, main, parse_style
 from studio.errors import StudioError
 
 
@@ -148,3 +148,9 @@ def test_parse_style() -> None:
     assert parse_style("0:0.7,mosaic:0.3") == {0: 0.7, "mosaic": 0.3}
     with pytest.raises(StudioError):
         parse_style("0:0.5,:1")
+
+
+def test_the_training_message_names_the_device_for_people() -> None:
+    assert device_words("cuda") == "GPU (CUDA)"
+    assert device_words("mps") == "Apple GPU (MPS)"
+    assert device_words("cpu") == "CPU"

@@ -35,6 +35,7 @@ from common import table  # noqa: E402
 from quality import Judge, load_images, ssim  # noqa: E402
 
 import studio  # noqa: E402
+from studio.train.content import resolve_content  # noqa: E402
 
 
 def _sqrtm(c: np.ndarray, inverse: bool = False) -> np.ndarray:
@@ -81,15 +82,7 @@ def main() -> None:
     ap.add_argument("--kinds", default="meanstd,meancov,hist,blur,384,sharpen", help="besides the results as trained")
     args = ap.parse_args()
 
-    def files(items: list[str]) -> list[Path]:
-        out: list[Path] = []
-        for i in items:
-            p = Path(i)
-            kept = {".jpg", ".jpeg", ".png"}
-            out += sorted(q for q in p.iterdir() if q.suffix.lower() in kept) if p.is_dir() else [p]
-        return out
-
-    photos = load_images(files(args.photos) + files(args.faces), args.size)
+    photos = load_images(resolve_content(args.photos + args.faces, what="photo"), args.size)
     styles = [Path(s) for s in args.styles] if args.styles else [Path(m).parent / "style.jpg" for m in args.models]
     judge = Judge(photos, args.threads)
     kinds = ["as trained", *args.kinds.split(",")]
@@ -110,7 +103,7 @@ def main() -> None:
         )
     rows = [
         {
-            "colour": k,
+            "results": k,
             "style": f"{statistics.mean(s for s, _ in v):.3f}",
             "SSIM": f"{statistics.mean(c for _, c in v):.3f}",
         }

@@ -208,6 +208,10 @@ def test_structure_term_keeps_light_and_dark_where_the_photo_has_them() -> None:
     out = other.clone().requires_grad_()
     structure_error(out, photo).sum().backward()
     assert out.grad is not None and float(out.grad.abs().sum()) > 0
+    # the scales it compares at: a pixel-level grain is felt at full size, hardly at half and quarter size
+    grain = photo + 0.1 * (torch.arange(32).view(1, 1, 1, 32) % 2 - 0.5)  # 1 px columns
+    fine, coarse = structure_error(grain, photo, (0, 1)), structure_error(grain, photo, (1, 2))
+    assert float(fine.min()) > 5 * float(coarse.max())
 
     class Identity(torch.nn.Module):
         def forward(self, img: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:

@@ -119,9 +119,9 @@ LUMA = (0.299, 0.587, 0.114)  # ITU-R BT.601 luminance weights
 SSIM_C3 = 0.03**2 / 2  # SSIM's stabiliser of the structure term for data in [0, 1] (Wang et al. 2004)
 
 
-def structure_error(output: torch.Tensor, content: torch.Tensor, scales: int = 2) -> torch.Tensor:
+def structure_error(output: torch.Tensor, content: torch.Tensor, scales: tuple[int, ...] = (0, 1)) -> torch.Tensor:
     """1 - SSIM's structure term (the local correlation) between the luminance of output and content, (N, 3, H,
-    W) in [0, 1] -> (N,), averaged over ``scales`` scales (each half the size of the one before; an 11-tap
+    W) in [0, 1] -> (N,), averaged over ``scales`` (k: the images 2^k times smaller, by 2x2 averaging; an 11-tap
     Gaussian window of sigma 1.5, as SSIM's). 0 when the output's light and dark follow the photo's everywhere,
     whatever their local brightness and contrast; 2 where they are inverted."""
     with torch.autocast(output.device.type, enabled=False):
@@ -133,9 +133,11 @@ def structure_error(output: torch.Tensor, content: torch.Tensor, scales: int = 2
         g = g / g.sum()
         rows, cols = g.view(1, 1, 1, 11), g.view(1, 1, 11, 1)  # the separable window
         err = output.new_zeros(len(output), dtype=torch.float32)
-        for scale in range(scales):
+        for scale in range(max(scales) + 1):
             if scale:
                 x, y = F.avg_pool2d(x, 2), F.avg_pool2d(y, 2)
+            if scale not in scales:
+                continue
             stack = torch.cat([x, y, x * x, y * y, x * y], 1)  # (N, 5, H, W)
             c = stack.shape[1]
             blur = F.conv2d(F.pad(stack, (5, 5, 0, 0), mode="reflect"), rows.expand(c, 1, 1, 11), groups=c)
@@ -144,7 +146,7 @@ def structure_error(output: torch.Tensor, content: torch.Tensor, scales: int = 2
             vx, vy, cov = (xx - mx * mx).clamp_min(0), (yy - my * my).clamp_min(0), xy - mx * my
             s = (cov + SSIM_C3) / ((vx * vy + 1e-12).sqrt() + SSIM_C3)  # (N, H, W)
             err = err + (1 - s).mean(dim=(1, 2))
-        return err / scales
+        return err / len(scales)
 
 
 SATURATION = 4.0  # |logit| beyond which sigmoid(logit) is within 2% of 0 or 1
@@ -264,7 +266,7 @@ class PerceptualLoss(nn.Module):
             # Scaled like the style weight (the recipe's value is at strength 5): the guard grows with the pull.
             photos = content.repeat(repeats, 1, 1, 1) if repeats > 1 else content
             scale = (style.float() @ self.style_weights) / max(r.style_weight, 1e-12)  # (N,): the strengths
-            total = total + r.structure_weight * (structure_error(output, photos) * scale).mean()
+            total = total + r.structure_weight * (structure_error(output, photos, r.structure_scales) * scale).mean()
         if logits is not None and r.saturation_weight > 0:
             total = total + r.saturation_weight * (logits.float().abs() - SATURATION).clamp_min(0).pow(2).mean()
         return total, style_loss, content_loss

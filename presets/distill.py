@@ -5,7 +5,7 @@
 
 A multi-style network (conditional instance norm, Dumoulin et al. 2017) trained on the style losses of all
 presets at once shares its weights between them, so each preset comes out a little different from the model
-trained for it alone: the fourth round's image model kept up to 0.09 more or 0.16 less SSIM of a photo than a
+trained for it alone: the shipped (twelfth round's) image model kept up to 0.09 more or 0.16 less SSIM of a photo than a
 preset's own model, depending on how long it trained (bench/RESULTS.md). Here the all-presets model is taught
 the presets' own models' results instead (knowledge distillation, Hinton et al. 2015; for style networks, Wang
 et al. 2020, "Collaborative Distillation for Ultra-Resolution Universal Style Transfer"):

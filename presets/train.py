@@ -1,15 +1,16 @@
 """Train the preset models: every preset for both use cases, and one multi-style model of all presets.
 
-    python presets/train.py --content PHOTOS [--use-case image,video] [--iterations 500] [--multi-iterations N]
+    python presets/train.py --content PHOTOS [--use-case image,video] [--iterations 500] [--multi-iterations 1200]
                             [--only NAME,NAME] [--skip-existing] [--recipe KEY=VALUE,...] [--device auto]
 
 Reads ``presets/<name>/style.jpg`` and ``preset.toml`` (suggested strength and density), writes
 ``presets/<name>/<use case>.safetensors`` and ``presets/all-<use case>.safetensors``. The single presets of a
 use case train side by side (:func:`studio.train.bank.train_bank`), each as ``studio train`` would train it (the
 studio's pre-trained start and recipe) at its own strength and density, for longer than its default. The
-all-presets model (conditional instance norm) trains every preset at its own strength and density too, so a
-preset picked from it, or blended, looks like its own model. Models are stored in fp16 (half the size; they
-run in fp32). A GPU is expected. The content photos are only read, never copied into the repository.
+all-presets model (conditional instance norm) is then distilled from the single presets' models
+(``presets/distill.py``), so a preset picked from it, or blended, looks like its own model. Models are stored
+in fp16 (half the size; they run in fp32). A GPU is expected. The content photos are only read, never copied
+into the repository.
 ``--recipe`` overrides fields of the training recipe (studio.config.LossRecipe), e.g. ``learning_rate=0.001``.
 """
 
@@ -24,13 +25,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from studio import TrainConfig, Trainer  # noqa: E402
-from studio.config import STUDIO_RECIPE, LossRecipe  # noqa: E402
-from studio.errors import StudioError  # noqa: E402
-from studio.train.bank import BankJob, train_bank  # noqa: E402
+from distill import CROP, distill  # noqa: E402  (presets/distill.py, beside this script)
 
-# The all-presets models' iterations at batch 16, as shipped (each preset sees fewer crops than its own model's).
-MULTI_ITERATIONS = {"image": 4000, "video": 3000}
+from studio.config import STUDIO_RECIPE, LossRecipe  # noqa: E402
+from studio.device import resolve_device  # noqa: E402
+from studio.errors import StudioError  # noqa: E402
+from studio.presets import presets  # noqa: E402
+from studio.train.bank import BankJob, train_bank  # noqa: E402
+from studio.train.content import load_pool, resolve_content  # noqa: E402
 
 
 def _presets(only: str | None) -> list[Path]:
@@ -62,10 +64,10 @@ def main() -> None:
     ap.add_argument(
         "--multi-iterations",
         type=int,
-        help="the all-presets model's (default: as shipped, 4,000 for the image use case, where no preset keeps "
-        "more than 0.022 less of a bench photo than its own model, and 3,000 for video; bench/RESULTS.md)",
+        default=1200,
+        help="the all-presets model's distillation (as shipped: 1,200 for both use cases; bench/RESULTS.md)",
     )
-    ap.add_argument("--multi-batch", type=int, default=16)
+    ap.add_argument("--multi-batch", type=int, default=4, help="crops a distillation step; each through every preset")
     ap.add_argument("--only", help="comma-separated preset names (the multi-style model always takes all)")
     ap.add_argument("--skip-existing", action="store_true")
     ap.add_argument("--no-multi", action="store_true")
@@ -75,6 +77,7 @@ def main() -> None:
     args = ap.parse_args()
     recipe = parse_recipe(args.recipe)
     total = time.perf_counter()
+    pool = None
     for use_case in args.use_case.split(","):
         folders = [
             f
@@ -94,27 +97,13 @@ def main() -> None:
         if args.no_multi or (args.skip_existing and out.is_file()):
             continue
         start = time.perf_counter()
-        multi_iterations = args.multi_iterations or MULTI_ITERATIONS[use_case]
-        folders = _presets(None)
-        strengths, densities = zip(*(_settings(f) for f in folders), strict=True)
-        config = TrainConfig(
-            iterations=multi_iterations,
-            use_case=use_case,
-            batch_size=args.multi_batch,
-            style_strengths=tuple(strengths),
-            style_densities=tuple(densities),
-        )
-        names = [f.name for f in folders]  # the preset's folder name, not "style"
-        trainer = Trainer(
-            [f / "style.jpg" for f in folders],
-            args.content,
-            config,
-            device=args.device,
-            recipe=recipe,
-            style_names=names,
-        )
-        trainer.run(None).save(out, precision="float16")
-        print(f"all-presets, {use_case}, {multi_iterations} it: {time.perf_counter() - start:.1f} s", flush=True)
+        device = resolve_device(args.device)
+        if pool is None:
+            pool = load_pool(resolve_content([args.content], what="photo"), CROP, device)
+        teachers = [p.load(use_case, device="cpu") for p in presets()]  # every preset, whatever --only says
+        model = distill(teachers, pool, iterations=args.multi_iterations, batch=args.multi_batch, device=device)
+        model.save(out, precision="float16")
+        print(f"all-presets, {use_case}, distilled {args.multi_iterations} it: {time.perf_counter() - start:.1f} s")
     print(f"total {time.perf_counter() - total:.1f} s")
 
 

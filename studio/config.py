@@ -110,6 +110,12 @@ class LossRecipe:
     # strengths 1, 5 and 10 (bench/RESULTS.md, "Thirteenth round"): about even at equal style, and the wrong way
     # while the style similarity is what falls short, so the default stays.
     structure_scales: tuple[int, ...] = (0, 1)
+    # The scales the style statistics are matched at, each 2^k times smaller (0: the crop as it is; k > 0: the
+    # output and the painting both 2x2-averaged k times, the error added to the full size's), for strokes and colour
+    # blocks larger than the deepest style layer sees (about 60 px). Measured on the 12 explore paintings (0/1;
+    # bench/RESULTS.md, "Fourteenth round"): less SSIM at equal style (0.534 against 0.569 at 0.89-0.90), the
+    # ceiling at strength 10 up only 0.007, and large posterized patches by eye, so the default stays full size.
+    style_scales: tuple[int, ...] = (0,)
     normalized: bool = True
     # Channel means and covariance matched separately ("meancov", see studio.nn.losses) rather than the raw Gram,
     # whose mean term dominates for ReLU features.
@@ -152,6 +158,12 @@ class LossRecipe:
     # (0.866 against 0.867) while SSIM rose (0.481 against 0.456).
     video_stability_weight: float = 150.0
     stability_noise: float = 0.02
+
+    def __post_init__(self) -> None:
+        for name in ("structure_scales", "style_scales"):
+            scales = getattr(self, name)
+            if not scales or any(k < 0 for k in scales) or len(set(scales)) != len(scales):
+                raise StudioError(f"{name} must be distinct scales 0, 1, 2, ... (2^k times smaller), got {scales}")
 
     def overridden(self, text: str | None) -> LossRecipe:
         """This recipe with ``key=value,...`` overrides of its fields (tuples: values separated by /), as the
@@ -217,7 +229,8 @@ class TrainConfig:
     compile: bool = False
     init: str = "pretrained"  # "pretrained": start from studio/weights/init-<use case>; "random": from scratch
     # Multi-style models: one strength and density per style (None: every style at style_strength and
-    # style_density). The all-presets model trains each preset at its own settings.
+    # style_density): a multi-style run trains each style at its own settings. (The shipped all-presets models
+    # are distilled from the presets' own models instead, presets/distill.py, and record their settings so.)
     style_strengths: tuple[float, ...] | None = None
     style_densities: tuple[int, ...] | None = None
 

@@ -9,7 +9,7 @@ import pytest
 import torch
 from conftest import synthetic_photo, tiny_model
 
-from studio.config import TrainConfig
+from studio.config import STUDIO_RECIPE, TrainConfig
 from studio.train.trainer import Trainer
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
@@ -23,9 +23,12 @@ def test_cuda_stylize_matches_cpu() -> None:
     assert np.abs(cpu - gpu).mean() < 2.0
 
 
-def test_cuda_training_with_graph_capture_lowers_loss(style_path: Path, content_dir: Path) -> None:
+@pytest.mark.parametrize("scales", ["0", "0/1"])
+def test_cuda_training_with_graph_capture_lowers_loss(style_path: Path, content_dir: Path, scales: str) -> None:
     losses: list[float] = []
-    trainer = Trainer(style_path, content_dir, TrainConfig(iterations=60, batch_size=4, crop_size=128), device="cuda")
+    config = TrainConfig(iterations=60, batch_size=4, crop_size=128)
+    recipe = STUDIO_RECIPE.overridden(f"style_scales={scales}")  # the style statistics also at half size: one more pass
+    trainer = Trainer(style_path, content_dir, config, device="cuda", recipe=recipe)
     model = trainer.run(lambda p: losses.append(p.style_loss))
     assert losses[-1] < 0.7 * losses[0]
     assert model.stylize(synthetic_photo(64, 48, 2)).shape == (48, 64, 3)

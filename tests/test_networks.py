@@ -230,3 +230,56 @@ def test_structure_term_keeps_light_and_dark_where_the_photo_has_them() -> None:
     errors = structure_error(other, photo)
     expected = 1.5 * float((errors * torch.tensor([1.0, 4.0])).mean())
     assert total(1.5) - total(0.0) == pytest.approx(expected, rel=1e-4)
+
+
+def test_style_scales_match_the_painting_also_coarser() -> None:
+    """``style_scales`` (0, 1) also matches the statistics of the output and the painting 2x2-averaged: pixels
+    shuffled keep every full-size statistic (the same values) but not the coarser ones (neighbours no longer
+    alike), so only the multi-scale loss tells them from the painting; the trainer builds its targets."""
+    from torch.nn import functional as F
+
+    from studio.config import STUDIO_RECIPE, LossRecipe
+    from studio.errors import StudioError
+    from studio.nn.losses import PerceptualLoss, at_scales, samples_of, style_keys, targets_of
+    from studio.train.trainer import loss_for
+
+    class Identity(torch.nn.Module):
+        def forward(self, img: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
+            return dict.fromkeys(layers, img)
+
+    torch.manual_seed(0)
+    painting = F.interpolate(torch.rand(1, 3, 8, 8), size=64, mode="bilinear")  # smooth colour blocks
+    shuffled = painting.flatten(2)[:, :, torch.randperm(64 * 64)].reshape(painting.shape)
+    base = dataclasses.replace(
+        STUDIO_RECIPE, style_layers=("relu1_1",), style_layer_weights=(1.0,), tv_weight=0.0, structure_weight=0.0
+    )
+    one = torch.ones(1, 1)
+
+    def style_loss(scales: tuple[int, ...], output: torch.Tensor) -> float:
+        r = dataclasses.replace(base, style_scales=scales)
+        assert style_keys(r) == (("relu1_1",) if scales == (0,) else ("relu1_1", "relu1_1_x1"))
+        feats = [at_scales(Identity(), painting, r)]  # type: ignore[arg-type]
+        keys = style_keys(r)
+        loss = PerceptualLoss(Identity(), r, targets_of(feats, keys, r.style_stat), 1.0, samples_of(feats, keys))  # type: ignore[arg-type]
+        loss.redraw(torch.Generator().manual_seed(0))
+        return float(loss(output, painting, one)[1])
+
+    assert style_loss((0,), painting) < 1e-3 and style_loss((0, 1), painting) < 1e-3
+    assert style_loss((0,), shuffled) < 0.01  # the same pixel values: full-size statistics agree
+    assert style_loss((0, 1), shuffled) > 10 * max(style_loss((0,), shuffled), 1e-3)
+
+    with pytest.raises(ValueError, match="relu1_1_x1"):  # targets made at full size only
+        r = dataclasses.replace(base, style_scales=(0, 1), sliced_weight=0.0)
+        PerceptualLoss(
+            Identity(), r, targets_of([at_scales(Identity(), painting, base)], ("relu1_1",), r.style_stat), 1.0
+        )  # type: ignore[arg-type]
+    for bad in ((), (0, 0), (-1,)):
+        with pytest.raises(StudioError, match="style_scales"):
+            dataclasses.replace(base, style_scales=bad)
+    assert LossRecipe().overridden("style_scales=0/1").style_scales == (0, 1)
+
+    r = dataclasses.replace(base, style_scales=(0, 1))
+    loss = loss_for(Identity(), r, [painting], [5.0])  # type: ignore[arg-type]
+    loss.redraw(torch.Generator().manual_seed(0))
+    assert float(loss(painting, painting, one)[1]) < 1e-3
+    assert float(loss(shuffled, painting, one)[1]) > 0.01

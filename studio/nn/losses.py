@@ -149,6 +149,27 @@ def structure_error(output: torch.Tensor, content: torch.Tensor, scales: tuple[i
         return err / len(scales)
 
 
+def style_key(layer: str, scale: int) -> str:
+    """The name of a style layer's statistics at a scale (``LossRecipe.style_scales``): the layer's own name at
+    full size, ``relu1_1_x1`` for relu1_1 on the images 2x2-averaged once, and so on."""
+    return layer if scale == 0 else f"{layer}_x{scale}"
+
+
+def style_keys(recipe: LossRecipe) -> tuple[str, ...]:
+    """Every (layer, scale) the recipe's style statistics are matched at, named by :func:`style_key`."""
+    return tuple(style_key(layer, k) for k in recipe.style_scales for layer in recipe.style_layers)
+
+
+def at_scales(vgg: VGGFeatures, image: torch.Tensor, recipe: LossRecipe) -> dict[str, torch.Tensor]:
+    """The loss network's style features of ``image`` at each of the recipe's style scales, by
+    :func:`style_key`: what :func:`targets_of` and :func:`samples_of` take for a multi-scale recipe."""
+    out: dict[str, torch.Tensor] = {}
+    for k in recipe.style_scales:
+        feats = vgg(F.avg_pool2d(image, 2**k) if k else image, recipe.style_layers)
+        out.update({style_key(layer, k): v for layer, v in feats.items()})
+    return out
+
+
 SATURATION = 4.0  # |logit| beyond which sigmoid(logit) is within 2% of 0 or 1
 
 
@@ -178,7 +199,8 @@ class PerceptualLoss(nn.Module):
         self.recipe = recipe
         self.style_layers = recipe.style_layers
         self.layers = tuple(dict.fromkeys((*recipe.style_layers, recipe.content_layer)))
-        first = style_targets[recipe.style_layers[0]]
+        self.keys = style_keys(recipe)
+        first = style_targets[self.keys[0]]
         num_styles = len(first)
         weights = torch.as_tensor(style_weight, dtype=torch.float32, device=first.device).reshape(-1)
         if weights.numel() == 1:
@@ -186,21 +208,24 @@ class PerceptualLoss(nn.Module):
         if weights.numel() != num_styles:
             raise ValueError(f"style_weight needs one value or {num_styles}, got {weights.numel()}")
         self.register_buffer("style_weights", weights.clone())  # (S,)
-        for layer in self.style_layers:
-            target = style_targets[layer]
+        for key in self.keys:
+            if key not in style_targets:
+                raise ValueError(f"no {key} targets: a recipe with style_scales needs them at every scale (at_scales)")
+            target = style_targets[key]
             if target.shape[-2] != target.shape[-1] + (recipe.style_stat == "meancov"):
                 raise ValueError(
-                    f"the {layer} targets are not {recipe.style_stat} statistics: "
+                    f"the {key} targets are not {recipe.style_stat} statistics: "
                     f"make them with style_targets(..., stat={recipe.style_stat!r})"
                 )
-            self.register_buffer(f"target_{layer}", target.float())
+            self.register_buffer(f"target_{key}", target.float())
         if recipe.sliced_weight > 0:
             if samples is None:
                 raise ValueError("the recipe's sliced Wasserstein term needs feature samples: see style_samples()")
             gen = torch.Generator().manual_seed(0)
-            for layer in self.style_layers:
-                self.register_buffer(f"samples_{layer}", samples[layer].float())  # (S, C, M)
-                c = samples[layer].shape[1]
+            for key in self.keys:
+                self.register_buffer(f"samples_{key}", samples[key].float())  # (S, C, M)
+            for layer in self.style_layers:  # one set of directions a layer, shared by its scales
+                c = samples[style_key(layer, recipe.style_scales[0])].shape[1]
                 self.register_buffer(f"directions_{layer}", torch.randn(c, c, generator=gen).to(first.device))
             self.register_buffer("positions", torch.rand(SLICED_POSITIONS, generator=gen).to(first.device))
             self._normalize_directions()
@@ -245,18 +270,23 @@ class PerceptualLoss(nn.Module):
             content_loss = content_loss / target.float().pow(2).mean().clamp_min(1e-8)
 
         per_sample = output.new_zeros(len(output), dtype=torch.float32)  # (N,)
-        for layer, w in zip(self.style_layers, r.style_layer_weights, strict=True):
-            g = style_statistic(tiles(feats[layer], r.style_grid), r.style_stat)  # (N * G, C(+1), C), G tiles
-            g = g.reshape(len(output), -1, *g.shape[1:])  # (N, G, C(+1), C)
-            t = (style[:, :, None, None] * getattr(self, f"target_{layer}")[None]).sum(1)  # (N, C(+1), C)
-            if r.normalized:
-                err = (g - t[:, None]).pow(2).sum(dim=(2, 3)).mean(1) / t.pow(2).sum(dim=(1, 2)).clamp_min(1e-12)
-            else:
-                err = (g - t[:, None]).pow(2).mean(dim=(1, 2, 3))  # (N,): the PyTorch example's mse_loss
-            if r.sliced_weight > 0:
-                samples, directions = getattr(self, f"samples_{layer}"), getattr(self, f"directions_{layer}")
-                err = err + r.sliced_weight * sliced_error(feats[layer], samples, style, directions, self.positions)
-            per_sample = per_sample + w * err
+        for k in r.style_scales:
+            # k > 0: the output 2x2-averaged k times, against the painting's targets made the same way (at_scales)
+            scaled = feats if k == 0 else self.vgg(F.avg_pool2d(output, 2**k), self.style_layers)
+            for layer, w in zip(self.style_layers, r.style_layer_weights, strict=True):
+                key = style_key(layer, k)
+                g = style_statistic(tiles(scaled[layer], r.style_grid), r.style_stat)  # (N * G, C(+1), C), G tiles
+                g = g.reshape(len(output), -1, *g.shape[1:])  # (N, G, C(+1), C)
+                t = (style[:, :, None, None] * getattr(self, f"target_{key}")[None]).sum(1)  # (N, C(+1), C)
+                if r.normalized:
+                    err = (g - t[:, None]).pow(2).sum(dim=(2, 3)).mean(1) / t.pow(2).sum(dim=(1, 2)).clamp_min(1e-12)
+                else:
+                    err = (g - t[:, None]).pow(2).mean(dim=(1, 2, 3))  # (N,): the PyTorch example's mse_loss
+                if r.sliced_weight > 0:
+                    samples, directions = getattr(self, f"samples_{key}"), getattr(self, f"directions_{layer}")
+                    sliced = sliced_error(scaled[layer], samples, style, directions, self.positions)
+                    err = err + r.sliced_weight * sliced
+                per_sample = per_sample + w * err
         style_loss = per_sample.mean()
         weighted = (per_sample * (style.float() @ self.style_weights)).mean()
 

@@ -62,7 +62,7 @@ from studio.device import resolve_device, training_autocast_dtype
 from studio.errors import StudioError
 from studio.io.images import ImageLike, load_rgb, resize_long, to_tensor
 from studio.model import StyleModel
-from studio.nn.losses import PerceptualLoss, samples_of, targets_of
+from studio.nn.losses import PerceptualLoss, at_scales, samples_of, style_keys, targets_of
 from studio.nn.lossnet import VGGFeatures, load_vgg
 from studio.nn.networks import TransformerNet, build_network
 from studio.progress import Cancelled, CancelToken, Event, Flag, check_cancel, wants_stop
@@ -143,10 +143,11 @@ def loss_for(
 ) -> PerceptualLoss:
     """The training loss for these style images (already at their density's scale) and strengths."""
     with torch.no_grad():  # the loss network runs once on each style: both kinds of target come from it
-        per_style = [vgg(img, recipe.style_layers) for img in styles]
-    targets = targets_of(per_style, recipe.style_layers, recipe.style_stat)
+        per_style = [at_scales(vgg, img, recipe) for img in styles]
+    keys = style_keys(recipe)
+    targets = targets_of(per_style, keys, recipe.style_stat)
     weights = torch.tensor([recipe.style_weight * style_strength_weight(s) for s in strengths])
-    samples = samples_of(per_style, recipe.style_layers) if recipe.sliced_weight > 0 else None
+    samples = samples_of(per_style, keys) if recipe.sliced_weight > 0 else None
     return PerceptualLoss(vgg, recipe, targets, weights, samples)
 
 

@@ -15,6 +15,9 @@
   Texture Synthesis"; Risser et al. 2017 add histograms to the Gram for the same reason): means and
   covariance can be met by a mix of flat regions and busy ones, a distribution cannot.
 
+* Scales (``LossRecipe.style_scales``): the style statistics may also be matched on the output and the painting
+  2x2-averaged, for structures larger than the deepest style layer sees (measured, off by default).
+
 The studio recipe normalises each term (see :class:`studio.config.LossRecipe`): the style error of a layer
 is divided by the squared norm of its target statistic and the content error by the squared norm of the
 content features. That keeps every layer on one scale, which is what lets one set of weights work across

@@ -6,6 +6,9 @@
 # returns at most 8 files of 16 MiB):
 #   cat models.tar.part-* | tar xf -
 # Usage: [USE_CASES="image video"] [PRETRAIN="video"] bash presets/gpu_train.sh [presets/train.py arguments]
+#   The all-presets models are distilled after the single presets (presets/train.py); on the H200 the image use case
+#   took about 300 s for its presets and 274 s for the distillation, near a call's 10 minutes: pass --no-multi here
+#   and distill in a second call (bench/gpu_round13c.sh runs presets/distill.py).
 #   PRETRAIN: use cases whose pre-trained start (studio/weights/init-<use case>) is re-made first.
 set -u
 export PYTHONUNBUFFERED=1 STUDIO_CACHE=$PWD/.gpu/cache

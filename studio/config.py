@@ -132,6 +132,21 @@ class LossRecipe:
     # directions are drawn from the run's seeded, checkpointed generator (PerceptualLoss.redraw): a run repeats
     # from its seed and resumes exactly.
     sliced_weight: float = 2.0
+    # Weight of the contextual term (studio.nn.losses.contextual_error; Mechrez et al. 2018) at these style layers:
+    # every painting feature should be some output feature's closest match, with no spatial alignment, the
+    # nearest-neighbour statistic of Li & Wand 2016's MRF loss made smooth. On the 12 explore paintings
+    # (bench/RESULTS.md, "Fifteenth round") weight 0.25 moved along the strength curve (0.902 / 0.547 against
+    # 0.896 / 0.571, style / SSIM), heavier weights only lost SSIM and made flatter patches, and with the other small
+    # gains it stopped at 0.91: off.
+    contextual_weight: float = 0.0
+    contextual_layers: tuple[str, ...] = ("relu3_1", "relu4_1")
+    contextual_bandwidth: float = 0.5  # h of the paper: smaller, the closer a match must be to count
+    # Weight of the local-contrast term (studio.nn.losses.contrast_error): the distribution of the output's local
+    # luminance contrast (the standard deviation in 8 px windows) matched to the painting's, so a painting with texture
+    # everywhere leaves no large flat regions. On the 12 explore paintings (bench/RESULTS.md, "Fifteenth round") at
+    # 1 and 4: style 0.898 against 0.896, SSIM down 0.009-0.023, the same flat regions by eye (the paintings have flat
+    # windows of their own at the density's scale): off.
+    contrast_weight: float = 0.0
     # A gentle fine-tune of the pre-trained start (studio.train.start): the shared weights at 5e-4, the per-style
     # parameters (gamma, beta) at 10x that, so the style is fitted first and the start's painting skills are
     # kept; at 2e-3 for everything a short run posterized photos into flat patches (bench/RESULTS.md).
@@ -164,6 +179,19 @@ class LossRecipe:
             scales = getattr(self, name)
             if not scales or any(k < 0 for k in scales) or len(set(scales)) != len(scales):
                 raise StudioError(f"{name} must be distinct scales 0, 1, 2, ... (2^k times smaller), got {scales}")
+        if self.contrast_weight < 0:
+            raise StudioError(f"contrast_weight must be >= 0, got {self.contrast_weight}")
+        if self.contextual_weight < 0:
+            raise StudioError(f"contextual_weight must be >= 0, got {self.contextual_weight}")
+        if self.contextual_weight > 0:
+            missing = [layer for layer in self.contextual_layers if layer not in self.style_layers]
+            if not self.contextual_layers or missing:
+                raise StudioError(
+                    f"contextual_layers must be some of the style layers {self.style_layers}, "
+                    f"got {self.contextual_layers}"
+                )
+            if not self.contextual_bandwidth > 0:
+                raise StudioError(f"contextual_bandwidth must be > 0, got {self.contextual_bandwidth}")
 
     def overridden(self, text: str | None) -> LossRecipe:
         """This recipe with ``key=value,...`` overrides of its fields (tuples: values separated by /), as the
@@ -207,6 +235,8 @@ PLAIN_RECIPE = LossRecipe(
     video_stability_weight=0.0,
     sliced_weight=0.0,
     structure_weight=0.0,
+    contextual_weight=0.0,
+    contrast_weight=0.0,
 )
 RECIPES = {"studio": STUDIO_RECIPE, "plain": PLAIN_RECIPE}
 

@@ -23,11 +23,12 @@ def test_cuda_stylize_matches_cpu() -> None:
     assert np.abs(cpu - gpu).mean() < 2.0
 
 
-@pytest.mark.parametrize("scales", ["0", "0/1"])
-def test_cuda_training_with_graph_capture_lowers_loss(style_path: Path, content_dir: Path, scales: str) -> None:
+# the default; the style statistics also at half size (one more loss-network pass); the contextual and contrast terms
+@pytest.mark.parametrize("overrides", ["", "style_scales=0/1", "contextual_weight=1", "contrast_weight=1"])
+def test_cuda_training_with_graph_capture_lowers_loss(style_path: Path, content_dir: Path, overrides: str) -> None:
     losses: list[float] = []
     config = TrainConfig(iterations=60, batch_size=4, crop_size=128)
-    recipe = STUDIO_RECIPE.overridden(f"style_scales={scales}")  # the style statistics also at half size: one more pass
+    recipe = STUDIO_RECIPE.overridden(overrides)
     trainer = Trainer(style_path, content_dir, config, device="cuda", recipe=recipe)
     model = trainer.run(lambda p: losses.append(p.style_loss))
     assert losses[-1] < 0.7 * losses[0]

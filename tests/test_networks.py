@@ -189,6 +189,101 @@ def test_sliced_term_tells_apart_distributions_with_the_same_means_and_covarianc
     assert torch.equal(gen.get_state(), before)
 
 
+def test_contextual_term_asks_for_the_paintings_own_features() -> None:
+    """The contextual term (Mechrez et al. 2018) is low when every painting feature has a clear nearest match
+    among the output's, high when the output's features are a blur of them with the same mean, and it is on in
+    the loss only at its layers, drawing the output positions from the caller's generator."""
+    from studio.config import STUDIO_RECIPE
+    from studio.errors import StudioError
+    from studio.nn.losses import PerceptualLoss, contextual_error, style_samples, style_targets
+
+    class Identity(torch.nn.Module):
+        def forward(self, img: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
+            return dict.fromkeys(layers, img)
+
+    torch.manual_seed(0)
+    clusters = torch.randn(8, 16) * 4  # eight distinct "strokes" in a 16-channel feature space
+    painting = (clusters[torch.randint(8, (32 * 32,))] + 0.1 * torch.randn(32 * 32, 16)).T.reshape(1, 16, 32, 32)
+    samples = style_samples(Identity(), [painting], ("relu3_1",), count=2048)["relu3_1"]  # type: ignore[arg-type]
+    which, positions = torch.zeros(1, dtype=torch.long), torch.rand(4096)
+    same = painting[:, :, torch.randperm(32)]  # the same features, rearranged
+    blurred = torch.nn.functional.avg_pool2d(painting, 5, 1, 2)  # the same mean, no clear matches
+    few = (clusters[:2][torch.randint(2, (32 * 32,))] + 0.1 * torch.randn(32 * 32, 16)).T.reshape(1, 16, 32, 32)
+    errors = [float(contextual_error(x, samples, which, positions, 0.5)[0]) for x in (same, blurred, few)]
+    e_same, e_blur, e_few = errors
+
+    assert e_same < e_blur - 0.5 and e_same < e_few - 0.5  # a blur or two of the eight strokes are far worse
+
+    recipe = dataclasses.replace(
+        STUDIO_RECIPE, style_layers=("relu3_1",), style_layer_weights=(1.0,), tv_weight=0.0, sliced_weight=0.0
+    )
+    with pytest.raises(StudioError, match="contextual_layers"):
+        dataclasses.replace(recipe, contextual_weight=1.0, contextual_layers=("relu4_1",))
+    with pytest.raises(StudioError, match="contextual_weight"):
+        dataclasses.replace(recipe, contextual_weight=-1.0)
+    on = dataclasses.replace(recipe, contextual_weight=1.0, contextual_layers=("relu3_1",))
+    targets = style_targets(Identity(), [painting], on.style_layers, on.style_stat)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="feature samples"):
+        PerceptualLoss(Identity(), on, targets, 1.0)  # type: ignore[arg-type]
+    loss = PerceptualLoss(Identity(), on, targets, 1.0, {"relu3_1": samples})  # type: ignore[arg-type]
+    off = PerceptualLoss(Identity(), recipe, targets, 1.0)  # type: ignore[arg-type]
+    one = torch.ones(1, 1)
+    assert float(loss(blurred, blurred, one)[1]) > float(off(blurred, blurred, one)[1]) + 0.5
+    big = torch.nn.functional.interpolate(painting, scale_factor=2)  # 4096 positions: a drawn 1024 compared
+    gen = torch.Generator().manual_seed(3)
+    loss.redraw(gen)
+    first = float(loss(big, big, one)[1])
+    loss.redraw(torch.Generator().manual_seed(3))
+    assert float(loss(big, big, one)[1]) == first
+    x = blurred.clone().requires_grad_(True)
+    loss(x, blurred, one)[0].backward()
+    assert x.grad is not None and torch.isfinite(x.grad).all() and x.grad.abs().sum() > 0
+
+
+def test_contrast_term_counts_flat_regions_against_a_painting_textured_everywhere() -> None:
+    """The local-contrast term compares how flat or busy the output's small windows are with the painting's: a
+    result that is half flat and half noisy scores worse against an evenly textured painting than an evenly
+    textured result with the same overall contrast; a multi-style output's target mixes its styles' quantiles (the
+    1-D Wasserstein barycentre, as the sliced term's)."""
+    from studio.config import STUDIO_RECIPE
+    from studio.nn.losses import PerceptualLoss, contrast_error, contrast_targets, style_targets
+
+    class Identity(torch.nn.Module):
+        def forward(self, img: torch.Tensor, layers: tuple[str, ...]) -> dict[str, torch.Tensor]:
+            return dict.fromkeys(layers, img)
+
+    g = torch.Generator().manual_seed(0)
+    painting = (0.5 + 0.15 * torch.randn(1, 3, 96, 96, generator=g)).clamp(0, 1)  # texture everywhere
+    even = (0.5 + 0.15 * torch.randn(1, 3, 64, 64, generator=g)).clamp(0, 1)
+    half = even.clone()
+    half[..., :32] = 0.5  # the left half flat
+    half[..., 32:] = (0.5 + 0.21 * torch.randn(1, 3, 64, 32, generator=g)).clamp(0, 1)  # the right half busier
+    flat = torch.full((1, 3, 96, 96), 0.5)
+    targets = contrast_targets([painting])
+    assert targets.shape == (1, 256)
+    one = torch.ones(1, 1)
+    e_even, e_half = float(contrast_error(even, targets, one)[0]), float(contrast_error(half, targets, one)[0])
+    assert e_even < 0.05 < e_half
+    both = contrast_targets([painting, flat])
+    halfway = (0.5 + 0.075 * torch.randn(1, 3, 64, 64, generator=g)).clamp(0, 1)  # half the painting's contrast
+    mix = torch.tensor([[0.5, 0.5]])
+    assert float(contrast_error(halfway, both, mix)[0]) < 0.05 < float(contrast_error(halfway, targets, one)[0])
+
+    recipe = dataclasses.replace(
+        STUDIO_RECIPE, style_layers=("relu1_1",), style_layer_weights=(1.0,), tv_weight=0.0, sliced_weight=0.0
+    )
+    on = dataclasses.replace(recipe, contrast_weight=1.0)
+    stats = style_targets(Identity(), [painting], recipe.style_layers, recipe.style_stat)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="quantiles"):
+        PerceptualLoss(Identity(), on, stats, 1.0)  # type: ignore[arg-type]
+    loss = PerceptualLoss(Identity(), on, stats, 1.0, contrast=targets)  # type: ignore[arg-type]
+    off = PerceptualLoss(Identity(), recipe, stats, 1.0)  # type: ignore[arg-type]
+    assert float(loss(half, half, one)[1]) > float(off(half, half, one)[1]) + 0.05
+    x = half.clone().requires_grad_(True)
+    loss(x, half, one)[0].backward()
+    assert x.grad is not None and bool(torch.isfinite(x.grad).all()) and float(x.grad[..., :32].abs().sum()) > 0
+
+
 def test_structure_term_keeps_light_and_dark_where_the_photo_has_them() -> None:
     """The structure term (SSIM's local correlation of luminance, Wang et al. 2004) is blind to local brightness
     and contrast, so a painting may darken or flatten a photo, but it counts light and dark moved or inverted.

@@ -15,6 +15,16 @@
   Texture Synthesis"; Risser et al. 2017 add histograms to the Gram for the same reason): means and
   covariance can be met by a mix of flat regions and busy ones, a distribution cannot.
 
+* Contextual (``LossRecipe.contextual_weight``): Mechrez et al. 2018, "The Contextual Loss for Image
+  Transformation with Non-Aligned Data": each painting feature should be the clear nearest neighbour of some
+  output feature (cosine distances, no spatial alignment), a smooth form of Li & Wand 2016's MRF loss. Statistics
+  describe the painting's features as a cloud; this asks the output to reuse its actual features.
+
+* Local contrast (``LossRecipe.contrast_weight``): the distribution of the luminance's standard deviation in small
+  windows, compared as sorted values (a 1-D optimal transport, as the sliced term; Risser et al. 2017 match
+  histograms for the same reason): a painting textured everywhere has few flat windows, so the output may not have
+  many either, wherever the photo is flat.
+
 * Scales (``LossRecipe.style_scales``): the style statistics may also be matched on the output and the painting
   2x2-averaged, for structures larger than the deepest style layer sees (measured, off by default).
 
@@ -111,6 +121,41 @@ def sliced_error(
         return err / target.pow(2).mean(dim=(1, 2)).clamp_min(1e-12)
 
 
+CONTEXTUAL_POSITIONS = 1024  # output positions a layer the contextual term compares (all of relu4_1's at 256 px)
+CONTEXTUAL_SAMPLES = 2048  # painting features a layer it compares them with (the first of the sliced term's samples)
+
+
+def contextual_error(
+    features: torch.Tensor,
+    samples: torch.Tensor,
+    which: torch.Tensor,
+    positions: torch.Tensor,
+    bandwidth: float,
+) -> torch.Tensor:
+    """-log of the contextual similarity (Mechrez et al. 2018) of each output's features to its style's samples.
+
+    features (N, C, H, W); samples (S, C, M) each style's features at M positions (the first
+    CONTEXTUAL_SAMPLES used); which (N,) the style each output is compared with; positions (K,) in [0, 1): the
+    output positions kept when there are more than CONTEXTUAL_POSITIONS. Both sets are centred on the style's
+    mean feature; d_ij is the cosine distance of output feature i to style feature j, divided by i's distance to
+    its nearest style feature; w_ij = softmax_j((1 - d_ij) / bandwidth); the similarity is the mean over style
+    features j of max_i w_ij: 1 when every style feature is some output feature's unambiguous nearest match.
+    Returns (N,).
+    """
+    n, c, h, w = features.shape
+    with torch.autocast(features.device.type, enabled=False):
+        f = features.float().reshape(n, c, h * w)
+        if h * w > CONTEXTUAL_POSITIONS:
+            f = f[:, :, (positions[:CONTEXTUAL_POSITIONS] * (h * w)).long().clamp_max(h * w - 1)]
+        y = samples.float()[which][:, :, :CONTEXTUAL_SAMPLES]  # (N, C, M)
+        mean = y.mean(dim=2, keepdim=True)
+        x, y = F.normalize(f - mean, dim=1), F.normalize(y - mean, dim=1)
+        d = 1 - torch.bmm(x.transpose(1, 2), y)  # (N, K, M): cosine distances
+        d = d / (d.min(dim=2, keepdim=True).values + 1e-5)  # relative to each output feature's nearest
+        cx = torch.softmax((1 - d) / bandwidth, dim=2)  # (N, K, M): how clearly j is i's match
+        return -torch.log(cx.max(dim=1).values.mean(dim=1) + 1e-5)
+
+
 def total_variation(x: torch.Tensor) -> torch.Tensor:
     """Mean absolute difference of neighbouring pixels, (B, 3, H, W) -> scalar."""
     dh = (x[:, :, 1:, :] - x[:, :, :-1, :]).abs().mean()
@@ -150,6 +195,37 @@ def structure_error(output: torch.Tensor, content: torch.Tensor, scales: tuple[i
             s = (cov + SSIM_C3) / ((vx * vy + 1e-12).sqrt() + SSIM_C3)  # (N, H, W)
             err = err + (1 - s).mean(dim=(1, 2))
         return err / len(scales)
+
+
+CONTRAST_WINDOW = 8  # px: the windows whose luminance deviation the local-contrast term compares (stride half of it)
+CONTRAST_LEVELS = 256  # quantiles of a painting's local contrast kept as its target
+
+
+def local_contrast(image: torch.Tensor) -> torch.Tensor:
+    """(N, 3, H, W) in [0, 1] -> (N, K): the luminance's standard deviation in each CONTRAST_WINDOW window."""
+    with torch.autocast(image.device.type, enabled=False):
+        y = sum(w * image[:, i : i + 1].float() for i, w in enumerate(LUMA))  # (N, 1, H, W)
+        k, s = CONTRAST_WINDOW, CONTRAST_WINDOW // 2
+        mean, square = F.avg_pool2d(y, k, s), F.avg_pool2d(y * y, k, s)
+        return ((square - mean * mean).clamp_min(0) + 1e-6).sqrt().flatten(1)
+
+
+@torch.no_grad()
+def contrast_targets(images: list[torch.Tensor]) -> torch.Tensor:
+    """Each style image's local-contrast quantiles ((1, 3, H, W) in [0, 1], any size): (S, CONTRAST_LEVELS)."""
+    sorted_ = [local_contrast(img).sort(dim=1).values[:, None] for img in images]  # (1, 1, K) each
+    return torch.cat([F.interpolate(q, size=CONTRAST_LEVELS, mode="linear", align_corners=True)[:, 0] for q in sorted_])
+
+
+def contrast_error(output: torch.Tensor, targets: torch.Tensor, mix: torch.Tensor) -> torch.Tensor:
+    """Squared distance of each output's sorted local contrast from its styles' quantiles (mixed as ``mix`` (N, S)
+    says), divided by the target's mean square: (N,). 0 when the output's windows are as flat or as busy as the
+    painting's, in the same proportions."""
+    with torch.autocast(output.device.type, enabled=False):
+        c = local_contrast(output).sort(dim=1).values  # (N, K)
+        t = mix.float() @ targets.float()  # (N, LEVELS)
+        t = F.interpolate(t[:, None], size=c.shape[1], mode="linear", align_corners=True)[:, 0]  # (N, K)
+        return (c - t).pow(2).mean(1) / t.pow(2).mean(1).clamp_min(1e-12)
 
 
 def style_key(layer: str, scale: int) -> str:
@@ -196,6 +272,7 @@ class PerceptualLoss(nn.Module):
         style_targets: dict[str, torch.Tensor],
         style_weight: float | torch.Tensor,
         samples: dict[str, torch.Tensor] | None = None,
+        contrast: torch.Tensor | None = None,
     ) -> None:
         super().__init__()
         self.vgg = vgg
@@ -221,32 +298,45 @@ class PerceptualLoss(nn.Module):
                     f"make them with style_targets(..., stat={recipe.style_stat!r})"
                 )
             self.register_buffer(f"target_{key}", target.float())
-        if recipe.sliced_weight > 0:
+        if recipe.contrast_weight > 0:
+            if contrast is None:
+                raise ValueError("the local-contrast term needs the paintings' quantiles: see contrast_targets()")
+            self.register_buffer("contrast_targets", contrast.float().to(first.device))  # (S, CONTRAST_LEVELS)
+        if self._sampled:
             if samples is None:
-                raise ValueError("the recipe's sliced Wasserstein term needs feature samples: see style_samples()")
+                raise ValueError("the recipe's sliced or contextual term needs feature samples: see style_samples()")
             gen = torch.Generator().manual_seed(0)
             for key in self.keys:
                 self.register_buffer(f"samples_{key}", samples[key].float())  # (S, C, M)
-            for layer in self.style_layers:  # one set of directions a layer, shared by its scales
-                c = samples[style_key(layer, recipe.style_scales[0])].shape[1]
-                self.register_buffer(f"directions_{layer}", torch.randn(c, c, generator=gen).to(first.device))
+            if recipe.sliced_weight > 0:
+                for layer in self.style_layers:  # one set of directions a layer, shared by its scales
+                    c = samples[style_key(layer, recipe.style_scales[0])].shape[1]
+                    self.register_buffer(f"directions_{layer}", torch.randn(c, c, generator=gen).to(first.device))
             self.register_buffer("positions", torch.rand(SLICED_POSITIONS, generator=gen).to(first.device))
             self._normalize_directions()
 
+    @property
+    def _sampled(self) -> bool:
+        """Whether a term compares with the painting's feature samples (and draws positions each step)."""
+        return self.recipe.sliced_weight > 0 or self.recipe.contextual_weight > 0
+
     @torch.no_grad()
     def redraw(self, generator: torch.Generator) -> None:
-        """New random directions and positions for the sliced Wasserstein term (nothing without it), drawn
-        from ``generator`` (on this loss's device): a training run calls this before every step with its own
-        seeded, checkpointed generator, so a run repeats from its seed and a resumed run continues exactly.
+        """New random directions and positions for the sliced Wasserstein and contextual terms (nothing without
+        them), drawn from ``generator`` (on this loss's device): a training run calls this before every step with
+        its own seeded, checkpointed generator, so a run repeats from its seed and a resumed run continues exactly.
         The draws fill buffers in place: a step captured in a CUDA graph reads the new values."""
-        if self.recipe.sliced_weight <= 0:
+        if not self._sampled:
             return
-        for layer in self.style_layers:
-            getattr(self, f"directions_{layer}").normal_(generator=generator)
+        if self.recipe.sliced_weight > 0:
+            for layer in self.style_layers:
+                getattr(self, f"directions_{layer}").normal_(generator=generator)
         self.positions.uniform_(generator=generator)
         self._normalize_directions()
 
     def _normalize_directions(self) -> None:
+        if self.recipe.sliced_weight <= 0:
+            return
         for layer in self.style_layers:
             d = getattr(self, f"directions_{layer}")  # (C, P = C)
             d.div_(d.norm(dim=0, keepdim=True).clamp_min(1e-12))  # unit columns
@@ -289,7 +379,16 @@ class PerceptualLoss(nn.Module):
                     samples, directions = getattr(self, f"samples_{key}"), getattr(self, f"directions_{layer}")
                     sliced = sliced_error(scaled[layer], samples, style, directions, self.positions)
                     err = err + r.sliced_weight * sliced
+                if r.contextual_weight > 0 and layer in r.contextual_layers:
+                    # against the output's main style: nearest neighbours have no mix (a blend matches its larger part)
+                    samples = getattr(self, f"samples_{key}")
+                    contextual = contextual_error(
+                        scaled[layer], samples, style.argmax(1), self.positions, r.contextual_bandwidth
+                    )
+                    err = err + r.contextual_weight * contextual
                 per_sample = per_sample + w * err
+        if r.contrast_weight > 0:
+            per_sample = per_sample + r.contrast_weight * contrast_error(output, self.contrast_targets, style)
         style_loss = per_sample.mean()
         weighted = (per_sample * (style.float() @ self.style_weights)).mean()
 

@@ -62,7 +62,7 @@ from studio.device import resolve_device, training_autocast_dtype
 from studio.errors import StudioError
 from studio.io.images import ImageLike, load_rgb, resize_long, to_tensor
 from studio.model import StyleModel
-from studio.nn.losses import PerceptualLoss, at_scales, samples_of, style_keys, targets_of
+from studio.nn.losses import PerceptualLoss, at_scales, contrast_targets, samples_of, style_keys, targets_of
 from studio.nn.lossnet import VGGFeatures, load_vgg
 from studio.nn.networks import TransformerNet, build_network
 from studio.progress import Cancelled, CancelToken, Event, Flag, check_cancel, wants_stop
@@ -147,8 +147,9 @@ def loss_for(
     keys = style_keys(recipe)
     targets = targets_of(per_style, keys, recipe.style_stat)
     weights = torch.tensor([recipe.style_weight * style_strength_weight(s) for s in strengths])
-    samples = samples_of(per_style, keys) if recipe.sliced_weight > 0 else None
-    return PerceptualLoss(vgg, recipe, targets, weights, samples)
+    samples = samples_of(per_style, keys) if recipe.sliced_weight > 0 or recipe.contextual_weight > 0 else None
+    contrast = contrast_targets(list(styles)) if recipe.contrast_weight > 0 else None
+    return PerceptualLoss(vgg, recipe, targets, weights, samples, contrast)
 
 
 def start_network(

@@ -246,6 +246,7 @@ def test_contrast_term_counts_flat_regions_against_a_painting_textured_everywher
     textured result with the same overall contrast; a multi-style output's target mixes its styles' quantiles (the
     1-D Wasserstein barycentre, as the sliced term's)."""
     from studio.config import STUDIO_RECIPE
+    from studio.errors import StudioError
     from studio.nn.losses import PerceptualLoss, contrast_error, contrast_targets, style_targets
 
     class Identity(torch.nn.Module):
@@ -272,6 +273,8 @@ def test_contrast_term_counts_flat_regions_against_a_painting_textured_everywher
     recipe = dataclasses.replace(
         STUDIO_RECIPE, style_layers=("relu1_1",), style_layer_weights=(1.0,), tv_weight=0.0, sliced_weight=0.0
     )
+    with pytest.raises(StudioError, match="contrast_weight"):
+        dataclasses.replace(recipe, contrast_weight=-1.0)
     on = dataclasses.replace(recipe, contrast_weight=1.0)
     stats = style_targets(Identity(), [painting], recipe.style_layers, recipe.style_stat)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="quantiles"):

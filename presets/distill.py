@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import math
 import sys
 import time
 from pathlib import Path
@@ -47,6 +46,7 @@ from studio.model import StyleModel  # noqa: E402
 from studio.nn.networks import build_network  # noqa: E402
 from studio.presets import presets  # noqa: E402
 from studio.train.content import load_pool, random_crops, resolve_content  # noqa: E402
+from studio.train.step import cosine_lr  # noqa: E402
 from studio.version import __version__  # noqa: E402
 
 NORM_LR_SCALE = 10.0  # the per-style parameters' rate against the shared weights', as in training
@@ -127,9 +127,8 @@ def distill(
             done_its = it
             print(f"  stopped at {it} of {iterations} iterations: --max-seconds {max_seconds:g} reached", flush=True)
             break
-        fraction = 0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * it / max(1, iterations)))  # cosine to a tenth
         for g, b in zip(opt.param_groups, base, strict=True):
-            g["lr"] = b * fraction
+            g["lr"] = cosine_lr(it, 0, iterations, b, b * 0.1)  # cosine to a tenth, as training decays
         content = random_crops(pool, batch, crop, gen)  # (B, 3, crop, crop)
         with torch.autocast(device.type, dtype=torch.bfloat16, enabled=amp):
             with torch.no_grad():

@@ -193,6 +193,11 @@ class LossRecipe:
             if not self.contextual_bandwidth > 0:
                 raise StudioError(f"contextual_bandwidth must be > 0, got {self.contextual_bandwidth}")
 
+    @property
+    def uses_samples(self) -> bool:
+        """Whether a term compares with the painting's feature samples (the sliced and contextual terms)."""
+        return self.sliced_weight > 0 or self.contextual_weight > 0
+
     def overridden(self, text: str | None) -> LossRecipe:
         """This recipe with ``key=value,...`` overrides of its fields (tuples: values separated by /), as the
         preset and pre-training scripts' ``--recipe`` take them."""

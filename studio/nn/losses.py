@@ -302,7 +302,7 @@ class PerceptualLoss(nn.Module):
             if contrast is None:
                 raise ValueError("the local-contrast term needs the paintings' quantiles: see contrast_targets()")
             self.register_buffer("contrast_targets", contrast.float().to(first.device))  # (S, CONTRAST_LEVELS)
-        if self._sampled:
+        if self.recipe.uses_samples:
             if samples is None:
                 raise ValueError("the recipe's sliced or contextual term needs feature samples: see style_samples()")
             gen = torch.Generator().manual_seed(0)
@@ -315,18 +315,13 @@ class PerceptualLoss(nn.Module):
             self.register_buffer("positions", torch.rand(SLICED_POSITIONS, generator=gen).to(first.device))
             self._normalize_directions()
 
-    @property
-    def _sampled(self) -> bool:
-        """Whether a term compares with the painting's feature samples (and draws positions each step)."""
-        return self.recipe.sliced_weight > 0 or self.recipe.contextual_weight > 0
-
     @torch.no_grad()
     def redraw(self, generator: torch.Generator) -> None:
         """New random directions and positions for the sliced Wasserstein and contextual terms (nothing without
         them), drawn from ``generator`` (on this loss's device): a training run calls this before every step with
         its own seeded, checkpointed generator, so a run repeats from its seed and a resumed run continues exactly.
         The draws fill buffers in place: a step captured in a CUDA graph reads the new values."""
-        if not self._sampled:
+        if not self.recipe.uses_samples:
             return
         if self.recipe.sliced_weight > 0:
             for layer in self.style_layers:

@@ -147,7 +147,7 @@ def loss_for(
     keys = style_keys(recipe)
     targets = targets_of(per_style, keys, recipe.style_stat)
     weights = torch.tensor([recipe.style_weight * style_strength_weight(s) for s in strengths])
-    samples = samples_of(per_style, keys) if recipe.sliced_weight > 0 or recipe.contextual_weight > 0 else None
+    samples = samples_of(per_style, keys) if recipe.uses_samples else None
     contrast = contrast_targets(list(styles)) if recipe.contrast_weight > 0 else None
     return PerceptualLoss(vgg, recipe, targets, weights, samples, contrast)
 

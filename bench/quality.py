@@ -25,7 +25,8 @@ out of the repository.
 A variant is ``studio`` with optional overrides, as in contact_sheet.py: LossRecipe fields
 (``studio:style_weight=3,style_stat=meancov``) and ``start=FILE`` (another pre-trained start),
 ``temperature=T`` (of the start's style mixing), ``density=N``, ``crop=N`` (training crops), ``iterations=N``,
-``strengths=1/5``, ``snapshots=150/300``, ``batch=N``, ``init=random``, ``label=NAME``.
+``strengths=1/5``, ``snapshots=150/300``, ``batch=N``, ``init=random``, ``infer_noise=SIGMA`` (noise on the photos
+when stylizing, for LossRecipe.input_noise), ``label=NAME``.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ from studio.model import StyleModel
 from studio.train.bank import BankJob, train_bank
 from studio.train.content import resolve_content
 from studio.train.start import TEMPERATURE
+from studio.train.trainer import noisy
 
 ROOT = Path(__file__).resolve().parents[1]
 SSIM_SIDE = 256
@@ -303,13 +305,28 @@ def train_chunk(
     """Train one bank; stylize the photos at each snapshot into ``results``; returns the training seconds."""
     stylize_s = 0.0
 
+    # infer_noise=SIGMA: the photos get seeded noise as LossRecipe.input_noise draws it (at the recipe's
+    # input_noise_scale) before stylizing; the scores still compare with the clean photos
+    sigma = float(extra.get("infer_noise", 0))
+    gen = torch.Generator().manual_seed(0)
+    inputs = [np.asarray(p) for p in photos]
+    if sigma:
+        inputs = [
+            (noisy(torch.from_numpy(x).permute(2, 0, 1)[None] / 255.0, sigma, recipe.input_noise_scale, gen) * 255)
+            .round()[0]
+            .permute(1, 2, 0)
+            .to(torch.uint8)
+            .numpy()
+            for x in inputs
+        ]
+
     def take(iteration: int, models: list[StyleModel]) -> None:
         nonlocal stylize_s
         t = time.perf_counter()
         for (s, st), model in zip(chunk, models, strict=True):
             model.to(dev)
             with torch.inference_mode():
-                results[(s, st, iteration)] = [Image.fromarray(model.stylize(np.asarray(p))) for p in photos]
+                results[(s, st, iteration)] = [Image.fromarray(model.stylize(x)) for x in inputs]
             model.to("cpu")
         stylize_s += time.perf_counter() - t
 

@@ -147,6 +147,16 @@ class LossRecipe:
     # 1 and 4: style 0.898 against 0.896, SSIM down 0.009-0.023, the same flat regions by eye (the paintings have flat
     # windows of their own at the density's scale): off.
     contrast_weight: float = 0.0
+    # Standard deviation of Gaussian noise added to the network's input crops while training (the loss still compares
+    # with the clean crops), in the spirit of Ulyanov et al. 2016's texture networks, whose noise input is what they
+    # paint texture from: a convolutional network maps a flat photo region to a flat output, whatever the loss asks.
+    # On the 12 explore paintings (bench/RESULTS.md, "Sixteenth round"; the same noise on the photos when stylizing,
+    # bench/quality.py's infer_noise) every amount and scale stayed on the strength curve (at most 0.900 / 0.502,
+    # style / SSIM, against 0.895 / 0.570), and by eye the flat regions filled with blotches, not strokes: off.
+    input_noise: float = 0.0
+    # The noise is drawn at 1/input_noise_scale of the crop's size and upsampled bilinearly: grain at the scale of a
+    # stroke rather than of a pixel.
+    input_noise_scale: int = 1
     # A gentle fine-tune of the pre-trained start (studio.train.start): the shared weights at 5e-4, the per-style
     # parameters (gamma, beta) at 10x that, so the style is fitted first and the start's painting skills are
     # kept; at 2e-3 for everything a short run posterized photos into flat patches (bench/RESULTS.md).
@@ -181,6 +191,10 @@ class LossRecipe:
                 raise StudioError(f"{name} must be distinct scales 0, 1, 2, ... (2^k times smaller), got {scales}")
         if self.contrast_weight < 0:
             raise StudioError(f"contrast_weight must be >= 0, got {self.contrast_weight}")
+        if not 0 <= self.input_noise <= 1:
+            raise StudioError(f"input_noise must be in [0, 1], got {self.input_noise}")
+        if self.input_noise_scale < 1:
+            raise StudioError(f"input_noise_scale must be >= 1, got {self.input_noise_scale}")
         if self.contextual_weight < 0:
             raise StudioError(f"contextual_weight must be >= 0, got {self.contextual_weight}")
         if self.contextual_weight > 0:
@@ -242,6 +256,7 @@ PLAIN_RECIPE = LossRecipe(
     structure_weight=0.0,
     contextual_weight=0.0,
     contrast_weight=0.0,
+    input_noise=0.0,
 )
 RECIPES = {"studio": STUDIO_RECIPE, "plain": PLAIN_RECIPE}
 

@@ -23,8 +23,11 @@ def test_cuda_stylize_matches_cpu() -> None:
     assert np.abs(cpu - gpu).mean() < 2.0
 
 
-# the default; the style statistics also at half size (one more loss-network pass); the contextual and contrast terms
-@pytest.mark.parametrize("overrides", ["", "style_scales=0/1", "contextual_weight=1", "contrast_weight=1"])
+# the default; the style statistics also at half size (one more loss-network pass); the contextual and contrast terms;
+# noise on the input crops (drawn inside the captured graph)
+@pytest.mark.parametrize(
+    "overrides", ["", "style_scales=0/1", "contextual_weight=1", "contrast_weight=1", "input_noise=0.1"]
+)
 def test_cuda_training_with_graph_capture_lowers_loss(style_path: Path, content_dir: Path, overrides: str) -> None:
     losses: list[float] = []
     config = TrainConfig(iterations=60, batch_size=4, crop_size=128)

@@ -297,3 +297,38 @@ def test_warm_up_is_for_cuda_only_and_checks_its_use_cases() -> None:
     assert warm_up("cpu") == 0.0  # nothing to load ahead on a CPU: no training is run
     with pytest.raises(StudioError, match="use_case"):
         warm_up("cpu", ["photo"])
+
+
+def test_input_noise_reaches_the_network_but_not_the_loss() -> None:
+    """LossRecipe.input_noise: the network is shown noisy crops (inside [0, 1]), the loss compares with the clean
+    ones; without it the network sees the crops as they are."""
+    from studio.train.trainer import noisy, step_forward
+
+    seen: dict[str, torch.Tensor] = {}
+
+    def net(x: torch.Tensor, style: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        seen["net"] = x
+        return x * 0.5, x
+
+    def loss(out: torch.Tensor, content: torch.Tensor, style: torch.Tensor, logits: torch.Tensor) -> tuple:
+        seen["loss"] = content
+        zero = out.sum() * 0
+        return zero, zero, zero
+
+    crops = torch.rand(2, 3, 16, 16)
+    style = torch.ones(2, 1)
+    cpu = torch.device("cpu")
+    with pytest.raises(StudioError, match="input_noise"):
+        dataclasses.replace(STUDIO_RECIPE, input_noise=-0.1)
+    for sigma in (0.0, 0.1):
+        recipe = dataclasses.replace(STUDIO_RECIPE, input_noise=sigma)
+        step_forward(net, loss, recipe, cpu, lambda: torch.zeros(()))(crops, style)  # type: ignore[arg-type]
+        assert torch.equal(seen["loss"], crops)
+        change = (seen["net"] - crops).std().item()
+        assert (change == 0) if sigma == 0 else (0.05 < change < 0.1)
+        assert 0 <= seen["net"].min() and seen["net"].max() <= 1
+    # drawn at a coarser scale, the noise is smooth: neighbouring pixels move together
+    coarse = noisy(torch.full((1, 3, 64, 64), 0.5), 0.1, scale=8, generator=torch.Generator().manual_seed(0)) - 0.5
+    assert coarse.shape == (1, 3, 64, 64) and coarse.std() > 0.02
+    steps = (coarse[..., 1:] - coarse[..., :-1]).abs().mean()
+    assert steps < 0.2 * coarse.abs().mean()

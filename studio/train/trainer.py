@@ -185,6 +185,17 @@ def make_optimizer(nets: Sequence[torch.nn.Module], recipe: LossRecipe, device: 
     return torch.optim.Adam(groups, lr=recipe.learning_rate, **kwargs)
 
 
+def noisy(images: torch.Tensor, sigma: float, scale: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
+    """``images`` (B, 3, H, W) in [0, 1] plus Gaussian noise of standard deviation ``sigma`` drawn at 1/``scale`` of
+    their size and upsampled bilinearly, clamped to [0, 1] (LossRecipe.input_noise)."""
+    b, c, h, w = images.shape
+    size = (b, c, max(1, h // scale), max(1, w // scale))
+    noise = torch.randn(size, generator=generator, device=images.device, dtype=images.dtype)
+    if scale > 1:
+        noise = F.interpolate(noise, size=(h, w), mode="bilinear", align_corners=False)
+    return (images + sigma * noise).clamp(0, 1)
+
+
 def step_forward(
     net: Callable[..., tuple[torch.Tensor, torch.Tensor]],
     loss_fn: PerceptualLoss,
@@ -206,7 +217,11 @@ def step_forward(
         # content: (B, 3, H, W), or (2B, ...) with the stability loss: the crops, then their noisy copies
         # cache_enabled=False: autocast's weight cache must not outlive a CUDA graph capture
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None, cache_enabled=False):
-            out, logits = net(content, style)
+            # the input noise (LossRecipe.input_noise): the network sees noisy crops, the loss the clean ones
+            net_in = content
+            if recipe.input_noise > 0:
+                net_in = noisy(content, recipe.input_noise, recipe.input_noise_scale)
+            out, logits = net(net_in, style)
             if stability > 0:
                 b = len(out) // 2
                 total, style_loss, content_loss = loss_fn(out[:b], content[: len(content) // 2], style[:b], logits[:b])

@@ -1,9 +1,9 @@
 """More styles from the same paintings, for re-making the pre-trained start (issue 14, sixteenth round).
 
-Each painting in IN gives six styles in OUT: the painting as it is, its four corners (55 % of each side: at the same
-style density a corner's strokes are shown 1.8x larger) and the painting with its hues turned by a third of the
-circle (a palette the set does not have). Usage: ``python bench/augment_styles.py IN OUT``. The images are made from
-../shared/data and stay out of the repository.
+Each painting in IN gives four styles in OUT: the painting as it is, two opposite corners (55 % of each side: at
+the same style density a corner's strokes are shown 1.8x larger) and the painting with its hues turned by a third of
+the circle (a palette the set does not have). Usage: ``python bench/augment_styles.py IN OUT``. The images are made
+from ../shared/data and stay out of the repository.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ def variants(painting: Image.Image) -> dict[str, Image.Image]:
     w, h = painting.size
     cw, ch = round(w * SIDE), round(h * SIDE)
     out = {"": painting}
-    for i, (x, y) in enumerate([(0, 0), (w - cw, 0), (0, h - ch), (w - cw, h - ch)]):
+    # two opposite corners: four styles a painting keep the start within NetworkConfig's 256 styles
+    for i, (x, y) in enumerate([(0, 0), (w - cw, h - ch)]):
         out[f"-c{i}"] = painting.crop((x, y, x + cw, y + ch))
     hsv = np.asarray(painting.convert("HSV")).copy()
     hsv[..., 0] = (hsv[..., 0].astype(np.int32) + 85) % 256

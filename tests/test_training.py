@@ -332,3 +332,18 @@ def test_input_noise_reaches_the_network_but_not_the_loss() -> None:
     assert coarse.shape == (1, 3, 64, 64) and coarse.std() > 0.02
     steps = (coarse[..., 1:] - coarse[..., :-1]).abs().mean()
     assert steps < 0.2 * coarse.abs().mean()
+
+
+def test_the_start_takes_more_styles_than_a_users_model() -> None:
+    """Stage 2 of the start (studio.train.pretrain) trains up to a network's 256 styles; a user's model holds 64."""
+    from studio.train.pretrain import StartTrainer
+
+    styles = [np.full((8, 8, 3), i, np.uint8) for i in range(100)]
+    flag = threading.Event()
+    flag.set()  # stops the constructor at the first style image, after the count is checked
+    with pytest.raises(StudioError, match="at most 64 styles"):
+        Trainer(styles, device="cpu", cancel=flag)
+    with pytest.raises(Cancelled):
+        StartTrainer(styles, device="cpu", cancel=flag)
+    with pytest.raises(StudioError, match="at most 256 styles"):
+        StartTrainer(styles * 3, device="cpu", cancel=flag)

@@ -95,6 +95,13 @@ def pretrain_photos(
     return net.cpu().eval()
 
 
+class StartTrainer(Trainer):
+    """A Trainer for the start's many styles: a user's model holds at most Trainer.MAX_STYLES, the start as many as
+    a network may (NetworkConfig: 256); its styles are only what a new style's (gamma, beta) are mixed from."""
+
+    MAX_STYLES = 256
+
+
 def pretrain_styles(
     use_case: str,
     styles: Sequence[str | Path],
@@ -112,7 +119,7 @@ def pretrain_styles(
     config = TrainConfig(
         iterations=iterations, use_case=use_case, batch_size=batch_size, seed=seed, report_interval=100
     )
-    trainer = Trainer(list(styles), content, config, device=device, start=start, recipe=recipe)
+    trainer = StartTrainer(list(styles), content, config, device=device, start=start, recipe=recipe)
     begin = time.perf_counter()
 
     def report(p: Progress) -> None:

@@ -272,10 +272,12 @@ def test_out_of_memory_halves_the_batch_and_goes_on(
         Trainer(style_path, content_dir, tiny(3, batch_size=1)).run()
 
 
-def test_time_estimates_scale_with_the_work_and_read_well() -> None:
+def test_time_estimates_scale_with_the_work_and_read_well(monkeypatch: pytest.MonkeyPatch) -> None:
+    from studio.train import estimate
     from studio.train.estimate import describe_seconds, estimate_seconds
 
     video, image = TrainConfig(use_case="video"), TrainConfig(use_case="image")
+    here = estimate.cpu_slowness()
     v, i = estimate_seconds(video, "cpu"), estimate_seconds(image, "cpu")
     assert v is not None and i is not None and 0 < v < i
     longer = estimate_seconds(TrainConfig(use_case="video", iterations=2 * video.iterations), "cpu")
@@ -283,6 +285,15 @@ def test_time_estimates_scale_with_the_work_and_read_well() -> None:
     assert longer is not None and setup is not None and abs((longer - setup) / (v - setup) - 2) < 1e-9
     bigger = estimate_seconds(TrainConfig(use_case="video", batch_size=4), "cpu")
     assert bigger is not None and bigger > v
+    # a CPU twice as slow at the probe (a fixed convolution, forward and backward) is estimated twice as long
+    estimate.cpu_slowness.cache_clear()
+    monkeypatch.setattr(estimate, "cpu_probe_seconds", lambda: 2 * estimate._PROBE_SECONDS)
+    try:
+        slow = estimate_seconds(video, "cpu")
+        assert estimate.cpu_slowness() == 2.0 and slow is not None and abs(slow / v - 2.0 / here) < 1e-9
+    finally:
+        estimate.cpu_slowness.cache_clear()
+    assert 0 < estimate.cpu_probe_seconds() < 5  # the real probe runs
     assert [describe_seconds(s) for s in (0.2, 42, 360, 6000)] == [
         "about 1 s",
         "about 42 s",

@@ -217,7 +217,9 @@ def step_forward(
         # content: (B, 3, H, W), or (2B, ...) with the stability loss: the crops, then their noisy copies
         # cache_enabled=False: autocast's weight cache must not outlive a CUDA graph capture
         with torch.autocast(device.type, dtype=amp or torch.float32, enabled=amp is not None, cache_enabled=False):
-            # the input noise (LossRecipe.input_noise): the network sees noisy crops, the loss the clean ones
+            # the input noise (LossRecipe.input_noise): the network sees noisy crops, the loss the clean ones. Drawn
+            # from torch's global generator, inside a captured step: such a run does not resume exactly (the field is
+            # an experiment, off)
             net_in = content
             if recipe.input_noise > 0:
                 net_in = noisy(content, recipe.input_noise, recipe.input_noise_scale)

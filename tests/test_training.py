@@ -293,7 +293,11 @@ def test_time_estimates_scale_with_the_work_and_read_well(monkeypatch: pytest.Mo
         assert estimate.cpu_slowness() == 2.0 and slow is not None and abs(slow / v - 2.0 / here) < 1e-9
     finally:
         estimate.cpu_slowness.cache_clear()
-    assert 0 < estimate.cpu_probe_seconds() < 5  # the real probe runs
+    torch.manual_seed(3)
+    draw = torch.rand(1)
+    torch.manual_seed(3)
+    assert 0 < estimate.cpu_probe_seconds() < 5  # the real probe runs, and leaves torch's random state alone
+    assert torch.equal(torch.rand(1), draw)
     assert [describe_seconds(s) for s in (0.2, 42, 360, 6000)] == [
         "about 1 s",
         "about 42 s",

@@ -31,7 +31,15 @@ from studio.nn.networks import TransformerNet, build_network
 from studio.train.content import ContentSpec, load_pool, random_crops, resolve_content
 from studio.train.start import TEMPERATURE, style_descriptors
 from studio.train.step import TrainStep, cosine_lr
-from studio.train.trainer import TrainOptions, loss_for, make_optimizer, start_network, step_forward, style_tensors
+from studio.train.trainer import (
+    TrainOptions,
+    loss_for,
+    make_optimizer,
+    noisy,
+    start_network,
+    step_forward,
+    style_tensors,
+)
 from studio.version import __version__
 
 
@@ -146,8 +154,7 @@ def train_bank(
             crops = random_crops(pool, batch_size, crop_size, gen)
             rows = style
             if stability > 0:  # the same draws from the generator as Trainer's, so a bank of one matches it
-                noise = torch.randn(crops.shape, generator=gen, device=dev) * recipe.stability_noise
-                crops = torch.cat([crops, (crops + noise).clamp(0, 1)])
+                crops = torch.cat([crops, noisy(crops, recipe.stability_noise, generator=gen)])
                 rows = torch.cat([style, style])
             loss_fn.redraw(gen)  # the sliced term's directions, drawn as Trainer draws them
             stepper.step(crops, rows, cosine_lr(it, 0, iterations, recipe.learning_rate, lr_end))

@@ -187,7 +187,8 @@ def make_optimizer(nets: Sequence[torch.nn.Module], recipe: LossRecipe, device: 
 
 def noisy(images: torch.Tensor, sigma: float, scale: int = 1, generator: torch.Generator | None = None) -> torch.Tensor:
     """``images`` (B, 3, H, W) in [0, 1] plus Gaussian noise of standard deviation ``sigma`` drawn at 1/``scale`` of
-    their size and upsampled bilinearly, clamped to [0, 1] (LossRecipe.input_noise)."""
+    their size and upsampled bilinearly, clamped to [0, 1] (LossRecipe.input_noise; at scale 1 the stability loss's
+    noisy copies)."""
     b, c, h, w = images.shape
     size = (b, c, max(1, h // scale), max(1, w // scale))
     noise = torch.randn(size, generator=generator, device=images.device, dtype=images.dtype)
@@ -501,8 +502,7 @@ class Trainer:
             pick = torch.randint(num_styles, (cfg.batch_size,), device=dev, generator=gen)
             style = F.one_hot(pick, num_styles).float()
         if self._stability > 0:  # noise drawn from the run's generator: seeded runs stay reproducible
-            noise = torch.randn(content.shape, generator=gen, device=dev) * self.recipe.stability_noise
-            content = torch.cat([content, (content + noise).clamp(0, 1)])
+            content = torch.cat([content, noisy(content, self.recipe.stability_noise, generator=gen)])
             style = torch.cat([style, style])
         return content, style
 

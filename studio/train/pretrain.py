@@ -25,7 +25,9 @@ Re-make the starts with (``--styles`` folders and files; the content photos are 
         -o studio/weights/init-image.safetensors
 
 Stage 2 alone, continuing a start with the current recipe (``--photo-iterations 0 --start FILE``), is how the
-shipped image start was last re-made after the recipe changed (``bench/gpu_explore6.sh``).
+shipped image start was last re-made: 1,200 more iterations on the training paintings made into four styles each by
+``bench/augment_styles.py`` (the painting, two opposite corners, its hues turned; ``bench/gpu_round17a.sh``), which
+kept a new style's similarity and raised its SSIM (issue 14, seventeenth round, ``bench/RESULTS.md``).
 """
 
 from __future__ import annotations

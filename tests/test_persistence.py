@@ -495,6 +495,8 @@ def test_the_train_tab_trains_with_honest_buttons_and_shows_the_last_run_after_a
                 timeout=120_000
             )
             assert not snapshot.is_disabled()
+            endless = "() => document.getAnimations().filter(a => a.effect.getTiming().iterations === Infinity)"
+            assert page.evaluate(f"{endless}.length") == 0  # no pulse for minutes (ui/common.py's PAGE_CSS)
             page.screenshot(path=str(shots / "train-running.png"))
             snapshot.click()
             gallery = page.locator("#train-snapshots")

@@ -45,6 +45,11 @@ PAGE_CSS = """
 }
 /* Tabs wrap onto a second line on a phone (never hidden behind a menu) */
 #steps .tab-container { flex-wrap: wrap; height: auto !important; }
+/* An output that streams keeps Gradio's accent border but not its endless pulse: a training or a video streams for
+   minutes and its own status line already shows that it runs, and in a browser that paints without a GPU (a CPU
+   server's or a virtual machine's) the pulse of three boxes kept Chromium busy half of one core, taken from the
+   training running on the same 2-core machine. */
+.wrap.generating { animation: none !important; }
 """
 MESSAGE_CHARS = 300  # a message longer than this is cut at a word, with "…"
 # An absolute path (POSIX, or a Windows drive's) up to its end: quotes, whitespace, a bracket or a comma

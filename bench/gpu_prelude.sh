@@ -27,3 +27,19 @@ HELDOUT=$( (ls $D/styles-bench/*.jpg 2>/dev/null | awk 'NR%3==1'; ls $D/styles-b
 heldout_bench() {
   local label=$1; shift; _bench "$HELDOUT" "heldout-$label" ${USE_CASE:-image} ${BANK:-30} 390 "${LITE:-}" "$@"
 }
+# remake_starts USE_CASE NAME TIMEOUT: stage 2 of studio.train.pretrain continued from the shipped USE_CASE start
+# for ${ITERATIONS:-1200} iterations, side by side on one GPU, on the 61 training paintings made into 244 styles by
+# bench/augment_styles.py (aug) and on the 61 as they are (plain, the control); each run within TIMEOUT seconds.
+# The starts: $R/NAME-{aug,plain}.safetensors; logs $R/pretrain${NAME#init}-{aug,plain}.log, their ends printed.
+remake_starts() {
+  local uc=$1 name=$2 limit=$3 kind styles
+  rm -rf /tmp/styles-aug
+  python3 bench/augment_styles.py $D/styles-train /tmp/styles-aug
+  for kind in aug plain; do
+    styles=$([ $kind = aug ] && echo /tmp/styles-aug || echo $D/styles-train)
+    timeout $limit python3 -m studio.train.pretrain --content $D/content-distill --styles $styles --use-case $uc \
+      --photo-iterations 0 --start studio/weights/init-$uc.safetensors --style-iterations ${ITERATIONS:-1200} \
+      -o $R/$name-$kind.safetensors > $R/pretrain${name#init}-$kind.log 2>&1 &
+  done
+  wait; for kind in aug plain; do tail -n 2 $R/pretrain${name#init}-$kind.log; done
+}

@@ -8,15 +8,7 @@
 # Needs carried .gpu/data/{content-distill,styles-train,photos,faces,styles-bench}, .gpu/vgg and .bench-site.
 source bench/gpu_prelude.sh
 BUDGET=${BUDGET:-560}
-rm -rf /tmp/styles-aug
-python3 bench/augment_styles.py $D/styles-train /tmp/styles-aug
-for kind in aug plain; do
-  styles=$([ $kind = aug ] && echo /tmp/styles-aug || echo $D/styles-train)
-  timeout 330 python3 -m studio.train.pretrain --content $D/content-distill --styles $styles --use-case image \
-    --photo-iterations 0 --start studio/weights/init-image.safetensors --style-iterations ${ITERATIONS:-1200} \
-    -o $R/init-$kind.safetensors > $R/pretrain-$kind.log 2>&1 &
-done
-wait; for f in $R/pretrain-*.log; do tail -n 2 $f; done
+remake_starts image init 330
 explore_bench start image "studio:label=shipped" $(for kind in aug plain; do
   [ -f $R/init-$kind.safetensors ] && echo "studio:start=$R/init-$kind.safetensors,label=$kind"; done)
 tar cf - -C /tmp res | split -b 15M - "$OUT/results.tar.part-"

@@ -10,15 +10,7 @@
 # Needs carried .gpu/data/{content-distill,styles-train,photos,faces,styles-bench}, .gpu/vgg and .bench-site.
 source bench/gpu_prelude.sh
 BUDGET=${BUDGET:-570}
-rm -rf /tmp/styles-aug
-python3 bench/augment_styles.py $D/styles-train /tmp/styles-aug
-for kind in aug plain; do
-  styles=$([ $kind = aug ] && echo /tmp/styles-aug || echo $D/styles-train)
-  timeout 300 python3 -m studio.train.pretrain --content $D/content-distill --styles $styles --use-case video \
-    --photo-iterations 0 --start studio/weights/init-video.safetensors --style-iterations ${ITERATIONS:-1200} \
-    -o $R/init-video-$kind.safetensors > $R/pretrain-video-$kind.log 2>&1 &
-done
-wait; for f in $R/pretrain-video-*.log; do tail -n 2 $f; done
+remake_starts video init-video 300
 USE_CASE=video heldout_bench video-start "studio:label=shipped" $(for kind in aug plain; do
   [ -f $R/init-video-$kind.safetensors ] && echo "studio:start=$R/init-video-$kind.safetensors,label=$kind"; done)
 tar cf - -C /tmp res | split -b 15M - "$OUT/results.tar.part-"

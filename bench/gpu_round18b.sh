@@ -5,6 +5,8 @@
 # the other layers, with the five layers' total at today's (style weight 1.6), and with relu5_1 weighted twice; then
 # the default in the same run; strengths 5 and 10 for the first and the default (is the 0.91 ceiling lifted?). The 12
 # explore paintings x 14 photos (6 portraits), 100 iterations. Run as `OUT=$OUT bash bench/gpu_round18b.sh`.
+# Ran at commit 73c9a17, whose loss network went to conv5_1 (reverted after: not adopted; bench/RESULTS.md, "Eighteenth
+# round"); check that commit out to run it again, with .gpu/vgg holding vgg16-hed-relu5_1.fp16.safetensors.
 # Needs carried .gpu/data/{photos,faces,styles-bench}, .gpu/vgg (relu5_1) and .bench-site.
 source bench/gpu_prelude.sh
 BUDGET=${BUDGET:-560}

@@ -2,8 +2,8 @@
 
     python3 bench/widen_vgg.py [SRC] [CACHE_DIR]
 
-The carry to the GPU machine is limited, so the GPU scripts carry ``.gpu/vgg/vgg16-hed-relu5_1.fp16.safetensors``
-(half the size) and write ``CACHE_DIR/vgg16-hed-relu5_1.safetensors`` (point ``STUDIO_CACHE`` at CACHE_DIR).
+The carry to the GPU machine is limited, so the GPU scripts carry ``.gpu/vgg/vgg16-hed-relu4_3.fp16.safetensors``
+(half the size) and write ``CACHE_DIR/vgg16-hed-relu4_3.safetensors`` (point ``STUDIO_CACHE`` at CACHE_DIR).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from safetensors.torch import load_file, save_file
 
-src = Path(sys.argv[1] if len(sys.argv) > 1 else ".gpu/vgg/vgg16-hed-relu5_1.fp16.safetensors")
+src = Path(sys.argv[1] if len(sys.argv) > 1 else ".gpu/vgg/vgg16-hed-relu4_3.fp16.safetensors")
 cache = Path(sys.argv[2] if len(sys.argv) > 2 else "/tmp/cache")
 cache.mkdir(parents=True, exist_ok=True)
-save_file({k: v.float() for k, v in load_file(src).items()}, cache / src.name.replace(".fp16", ""))
+save_file({k: v.float() for k, v in load_file(src).items()}, cache / "vgg16-hed-relu4_3.safetensors")

